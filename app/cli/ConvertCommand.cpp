@@ -1,0 +1,59 @@
+// nephro3d convert IN OUT: any readable image (or DICOM series folder) to
+// NIfTI, NRRD or MetaImage; a label map's table follows it, and an OUT ending
+// in .seg.nrrd becomes a 3D Slicer segmentation.
+#include <cstdio>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/Command.h"
+#include "common/Error.h"
+#include "image/VolumeIO.h"
+#include "labels/LabelTable.h"
+#include "labels/SegNrrd.h"
+
+namespace nephro::cli {
+namespace {
+
+struct ConvertOptions {
+  std::string in, out, series;
+};
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void runConvert(const ConvertOptions& o) {
+  if (!endsWith(o.out, ".seg.nrrd") && (!isSupportedImagePath(o.out) || endsWith(o.out, ".dcm")))
+    throw usageError(o.out + ": unsupported output format (use .nii.gz, .nii, .nrrd, .mha or .seg.nrrd)");
+  ReadOptions ro;
+  ro.seriesUid = o.series;
+  Volume v = readVolume(o.in, ro);
+  const bool hasTable = LabelTable::hasSidecar(o.in);
+  if (endsWith(o.out, ".seg.nrrd")) {
+    if (!hasTable) throw inputError(LabelTable::sidecarPath(o.in), "label table is missing; a .seg.nrrd needs names and colours");
+    writeSegNrrd(v, LabelTable::readSidecar(o.in), o.out);
+  } else {
+    LabelTable table;
+    if (hasTable) {
+      table = LabelTable::readSidecar(o.in);
+      table.checkCovers(v, o.in);
+    }
+    writeVolume(v, o.out);
+    if (hasTable) table.writeSidecar(o.out);
+  }
+  std::printf("%s -> %s (%s, %s)\n", o.in.c_str(), o.out.c_str(), v.geometry().describe().c_str(),
+              toString(v.pixelType()));
+}
+
+RegisterCommand reg(25, [](CLI::App& root) {
+  auto o = std::make_shared<ConvertOptions>();
+  CLI::App* sub = root.add_subcommand("convert", "Convert an image or DICOM series to NIfTI/NRRD/MHA or .seg.nrrd");
+  sub->add_option("input", o->in, "Image file or DICOM series folder")->required();
+  sub->add_option("output", o->out, "Output file (.nii.gz, .nii, .nrrd, .mha, .seg.nrrd)")->required();
+  sub->add_option("--series", o->series, "DICOM series UID when the folder holds several");
+  sub->callback([o] { runConvert(*o); });
+});
+
+}  // namespace
+}  // namespace nephro::cli

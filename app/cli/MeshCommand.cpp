@@ -1,0 +1,123 @@
+// nephro3d mesh --mask M --out DIR: smoothed surface meshes of a label mask.
+// Reads only the mask (and its label table sidecar), never a CT.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/Command.h"
+#include "cli/TerminalProgress.h"
+#include "common/Error.h"
+#include "image/VolumeIO.h"
+#include "labels/LabelTable.h"
+#include "mesh/LabelMesher.h"
+
+namespace nephro::cli {
+namespace {
+
+struct MeshCommandOptions {
+  std::string mask;
+  std::string out;
+  std::string labels;
+  double smoothing = 0.5;
+  double decimate = 0.0;
+  bool decimateTubes = false;
+  double minComponent = 0.0;
+  bool joint = false;
+  std::string formats = "obj";
+  std::string space = "LPS";
+  bool merged = false;
+  unsigned threads = 0;
+  bool quiet = false;
+};
+
+// "case/mask.nii.gz" -> "mask"
+std::string maskStem(const std::string& path) {
+  std::string name = std::filesystem::path(path).filename().string();
+  for (const char* ext : {".nii.gz", ".seg.nrrd", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd"}) {
+    const std::string e(ext);
+    if (name.size() > e.size() && name.compare(name.size() - e.size(), e.size(), e) == 0)
+      return name.substr(0, name.size() - e.size());
+  }
+  return name.empty() ? std::string("labels") : name;
+}
+
+void runMesh(const MeshCommandOptions& o) {
+  // Options first, so a typo costs no read.
+  const std::vector<MeshFormat> formats = parseMeshFormats(o.formats);
+  MeshOptions options;
+  options.space = parseCoordinateSpace(o.space);
+  options.smoothing = o.smoothing;
+  options.decimate = o.decimate;
+  options.decimateTubes = o.decimateTubes;
+  options.minComponentMm3 = o.minComponent;
+  options.joint = o.joint;
+  options.threads = o.threads;
+  options.maskName = o.mask;
+  if (o.joint && o.decimate > 0.0)
+    throw usageError("--decimate cannot be combined with --joint: it would break the shared boundaries");
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const ImageInfo info = readImageInfo(o.mask);
+  if (!isIntegerType(info.pixelType))
+    throw inputError(o.mask, std::string("is not an integer label image (pixel type ") + info.storedComponentType + ")");
+
+  LabelTable table;
+  if (LabelTable::hasSidecar(o.mask)) {
+    table = LabelTable::readSidecar(o.mask);
+  } else if (!o.quiet) {
+    std::fprintf(stderr, "nephro3d mesh: no label table %s; labels are named label_N\n",
+                 LabelTable::sidecarPath(o.mask).c_str());
+  }
+  if (!o.labels.empty()) options.labels = resolveLabelList(o.labels, table);
+
+  Progress progress = terminalProgress(o.quiet);
+  const Volume mask = readVolume(o.mask, {}, progress.sub(0.0, 0.2));
+  progress.throwIfCancelled();
+  const std::vector<LabelMesh> meshes = buildLabelMeshes(mask, table, options, progress.sub(0.2, 0.9));
+
+  MeshWriteOptions write;
+  write.formats = formats;
+  write.merged = o.merged;
+  write.mergedName = maskStem(o.mask);
+  const std::vector<std::string> files = writeMeshes(meshes, o.out, write, progress.sub(0.9, 1.0));
+  finishProgressLine();
+
+  if (!o.quiet) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (const LabelMesh& m : meshes) {
+      const vtkIdType cells = m.surface ? m.surface->GetNumberOfCells() : 0;
+      std::printf("  %5d %-28s %9lld triangles%s%s\n", m.value, m.name.c_str(), static_cast<long long>(cells),
+                  m.tubular ? "  (thin tube)" : "", cells == 0 ? "  (no piece above --min-component; not written)" : "");
+    }
+    std::printf("mesh: %zu labels -> %zu files in %s, %s coordinates (%.1f s)\n", meshes.size(), files.size(),
+                o.out.c_str(), toString(options.space), seconds);
+  }
+}
+
+RegisterCommand reg(30, [](CLI::App& root) {
+  auto o = std::make_shared<MeshCommandOptions>();
+  CLI::App* sub = root.add_subcommand("mesh", "Smoothed surface meshes of a label mask (no CT needed)");
+  sub->add_option("--mask", o->mask, "Label mask (its label table sidecar mask.json is read if present)")->required();
+  sub->add_option("--out", o->out, "Output folder")->required();
+  sub->add_option("--labels", o->labels, "Labels to mesh, by value or name: 1,2 or kidney_left,tumor (default all)");
+  sub->add_option("--smoothing", o->smoothing, "Smoothing factor 0..1 as in 3D Slicer (default 0.5)")
+      ->check(CLI::Range(0.0, 1.0));
+  sub->add_option("--decimate", o->decimate, "Target reduction of triangles 0..0.95 (default 0 = off)")
+      ->check(CLI::Range(0.0, 0.95));
+  sub->add_flag("--decimate-tubes", o->decimateTubes, "Also decimate thin tubular labels (vessels, ureters)");
+  sub->add_option("--min-component", o->minComponent, "Drop connected pieces smaller than this volume in mm3")
+      ->check(CLI::Range(0.0, 1e12));
+  sub->add_flag("--joint", o->joint, "Neighbouring labels share their boundary exactly");
+  sub->add_option("--format", o->formats, "Comma-separated formats: obj,stl,ply,vtp,glb (default obj)");
+  sub->add_option("--space", o->space, "Coordinate system of the points: LPS (default) or RAS");
+  sub->add_flag("--merged", o->merged, "One file with every label instead of one file per label");
+  sub->add_option("--threads", o->threads, "Worker threads (default: all cores)");
+  sub->add_flag("--quiet,-q", o->quiet, "No progress output");
+  sub->callback([o] { runMesh(*o); });
+});
+
+}  // namespace
+}  // namespace nephro::cli

@@ -1,0 +1,70 @@
+// nephro3d run --case DIR --models vessel,ureter --out DIR: every chosen model on one read of the case.
+#include <cstdio>
+#include <memory>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/Command.h"
+#include "cli/TerminalProgress.h"
+#include "common/Error.h"
+#include "pipeline/CaseRunner.h"
+
+namespace nephro::cli {
+namespace {
+
+struct RunOptions {
+  std::string caseDir;
+  std::vector<std::string> models;
+  std::string out;
+  std::string device = "auto";
+  int threads = 0;
+  bool quiet = false;
+};
+
+void runCase(const RunOptions& o) {
+  Progress progress = terminalProgress(o.quiet);
+  pipeline::Case c = pipeline::Case::fromFolder(o.caseDir);
+  std::vector<std::string> models;
+  for (const auto& item : o.models) {
+    std::stringstream ss(item);
+    std::string id;
+    while (std::getline(ss, id, ','))
+      if (!id.empty()) models.push_back(id);
+  }
+  if (models.empty() || (models.size() == 1 && models[0] == "all")) {
+    models = pipeline::modelsAvailableFor(c);
+    if (models.empty()) throw inputError(o.caseDir, "no registered model with files present can run on this case's phases");
+  }
+  pipeline::ModelRunOptions ro;
+  ro.device = o.device == "cpu" ? inference::DeviceChoice::Cpu
+              : o.device == "cuda" ? inference::DeviceChoice::Cuda
+                                   : inference::DeviceChoice::Auto;
+  ro.threads = o.threads;
+  pipeline::CaseRunReport report = pipeline::runModelsOnCase(c, models, o.out, ro, progress);
+  finishProgressLine();
+  if (o.quiet) return;
+  std::printf("case %s: %zu model(s) in %.1f s (reading %.1f s)\n", report.caseName.c_str(), report.models.size(),
+              report.totalSeconds, report.readSeconds);
+  for (const auto& r : report.models)
+    std::printf("  %-20s %s  preprocess %.1f s%s, network %.1f s, export %.1f s, write %.1f s\n", r.id.c_str(),
+                r.output.c_str(), r.preprocessSeconds, r.sharedPreprocessing ? " (shared)" : "", r.networkSeconds,
+                r.exportSeconds, r.writeSeconds);
+  for (const auto& [phase, reads] : report.readsPerPhase) std::printf("  phase %s read %d time(s)\n", phase.c_str(), reads);
+  std::printf("  provenance: %s\n", report.provenancePath.c_str());
+}
+
+RegisterCommand reg(41, [](CLI::App& root) {
+  auto o = std::make_shared<RunOptions>();
+  CLI::App* sub = root.add_subcommand("run", "Run several models on one case, reading each phase once");
+  sub->add_option("--case", o->caseDir, "Case folder (*_A/_P/_D or *_0000/_0001/_0002 images)")->required();
+  sub->add_option("--models", o->models, "Model ids, comma-separated (default: every model the case can run)");
+  sub->add_option("--out", o->out, "Output folder: <model>.nii.gz + .json per model, provenance.json")->required();
+  sub->add_option("--device", o->device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  sub->add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
+  sub->add_flag("--quiet,-q", o->quiet, "No progress output");
+  sub->callback([o] { runCase(*o); });
+});
+
+}  // namespace
+}  // namespace nephro::cli

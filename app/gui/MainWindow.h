@@ -1,0 +1,130 @@
+#pragma once
+// The workstation window: three slice views and the 3D view in a chosen
+// layout, the label table and plots, the model and post-processing panels,
+// the job log, and the status bar with the LPS position and the HU of every
+// loaded phase under the mouse. Reading, meshing and exporting run as
+// background jobs; results appear as they exist.
+#include <QLabel>
+#include <QMainWindow>
+#include <QPointer>
+#include <array>
+#include <memory>
+#include <optional>
+
+#include "viewers/MeshView.h"
+#include "viewers/SliceView.h"
+#include "widgets/BackgroundJob.h"
+#include "widgets/JobPanel.h"
+#include "widgets/LabelTableModel.h"
+#include "widgets/LabelTableView.h"
+#include "widgets/ModelPanel.h"
+#include "widgets/PlotsPanel.h"
+#include "widgets/PostPanelHost.h"
+#include "widgets/Preferences.h"
+#include "widgets/StudyFiles.h"
+#include "widgets/WorkspaceModel.h"
+
+class QActionGroup;
+class QComboBox;
+class QGridLayout;
+class QMenu;
+class QSlider;
+class QToolButton;
+
+namespace nephro::gui {
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(std::unique_ptr<widgets::Preferences> preferences = {},
+                      QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  widgets::WorkspaceModel* workspace() const { return workspace_; }
+  viewers::SliceView* sliceView(viewers::SliceAxis axis) const { return slices_[size_t(axis)]; }
+  viewers::MeshView* meshView() const { return meshView_; }
+  widgets::JobPanel* jobPanel() const { return jobPanel_; }
+  widgets::ModelPanel* modelPanel() const { return modelPanel_; }
+  widgets::PostPanelHost* postPanel() const { return postPanel_; }
+  widgets::LabelTableView* labelTable() const { return labelView_; }
+  widgets::Preferences& preferences() { return *preferences_; }
+
+  // Reads the files in the background, each as the role says; masks get meshes.
+  void openStudy(const std::vector<widgets::StudyFile>& files);
+  // Asks what each file is, then opens them.
+  void openPaths(const QStringList& paths);
+  // Builds (or rebuilds) the meshes of a layer in the background.
+  widgets::BackgroundJob* buildMeshes(int layerId);
+  void setViewLayout(widgets::ViewLayout layout);
+  widgets::ViewLayout viewLayout() const { return layout_; }
+  void setLargeView(int index);  // 0..2 slice axes, 3 = 3D
+  void applyWindowPreset(const QString& name);
+  void setWindowLevel(const viewers::WindowLevel& wl);
+  // Whether any background job is still running.
+  bool busy() const;
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void createViews();
+  void createDocks();
+  void createActions();
+  void arrangeViews();
+  void refreshPhaseSelector();
+  void refreshSliceVolumes();
+  void refreshOverlays();
+  void refreshMeshStyle(int layerId, int value);
+  void onMeshAdded(int layerId, int value);
+  void setCursorEverywhere(const Vec3& lps);
+  void showHover(const std::optional<Vec3>& lps);
+  void updateRecentMenu();
+  void startJob(widgets::BackgroundJob* job, widgets::BackgroundJob::Work work);
+  void openFilesDialog();
+  void openFolderDialog();
+  void openMaskDialog();
+  void exportMask(bool segNrrd);
+  void exportMeshes();
+  void saveMeshScreenshot();
+  void showPreferences();
+  void showAbout();
+  int currentLayerId() const;
+  QString meshKey(int layerId, int value) const;
+
+  std::unique_ptr<widgets::Preferences> preferences_;
+  widgets::WorkspaceModel* workspace_;
+  std::array<viewers::SliceView*, 3> slices_{};
+  viewers::MeshView* meshView_ = nullptr;
+  QWidget* meshPanel_ = nullptr;
+  std::array<QWidget*, 4> viewFrames_{};
+  QWidget* viewArea_ = nullptr;
+  QGridLayout* viewGrid_ = nullptr;
+  widgets::ViewLayout layout_ = widgets::ViewLayout::OneLargeThreeSmall;
+  int largeView_ = 0;
+
+  widgets::LabelTableModel* labelModel_ = nullptr;
+  widgets::LabelTableView* labelView_ = nullptr;
+  widgets::PlotsPanel* plots_ = nullptr;
+  widgets::ModelPanel* modelPanel_ = nullptr;
+  widgets::PostPanelHost* postPanel_ = nullptr;
+  widgets::JobPanel* jobPanel_ = nullptr;
+  std::shared_ptr<widgets::ModelCatalog> catalog_;
+
+  QComboBox* phaseSelector_ = nullptr;
+  QComboBox* presetSelector_ = nullptr;
+  QSlider* opacitySlider_ = nullptr;
+  QAction* outlineAction_ = nullptr;
+  QAction* layoutActions_[2] = {nullptr, nullptr};
+  QMenu* recentMenu_ = nullptr;
+  QLabel* positionLabel_ = nullptr;
+  QLabel* valuesLabel_ = nullptr;
+  QLabel* studyLabel_ = nullptr;
+
+  viewers::WindowLevel windowLevel_{350, 40};
+  viewers::OverlayOptions overlayOptions_;
+  QList<QPointer<widgets::BackgroundJob>> jobs_;
+};
+
+}  // namespace nephro::gui

@@ -1,0 +1,476 @@
+#include "image/VolumeIO.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <zlib.h>
+
+#include <itkGDCMImageIO.h>
+#include <itkGDCMImageIOFactory.h>
+#include <itkGDCMSeriesFileNames.h>
+#include <itkImageFileReader.h>
+#include <itkImageFileWriter.h>
+#include <itkImageIOFactory.h>
+#include <itkImageSeriesReader.h>
+#include <itkMetaDataObject.h>
+#include <itkMetaImageIOFactory.h>
+#include <itkNiftiImageIOFactory.h>
+#include <itkNrrdImageIOFactory.h>
+
+#include "common/Error.h"
+#include "common/OutputTransaction.h"
+#include "image/ItkBridge.h"
+
+namespace fs = std::filesystem;
+
+namespace nephro {
+
+namespace {
+
+void registerImageIOs() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    itk::NiftiImageIOFactory::RegisterOneFactory();
+    itk::NrrdImageIOFactory::RegisterOneFactory();
+    itk::MetaImageIOFactory::RegisterOneFactory();
+    itk::GDCMImageIOFactory::RegisterOneFactory();
+  });
+}
+
+// ITK messages span lines and carry source locations; keep the description only.
+std::string oneLine(const itk::ExceptionObject& e) {
+  std::string s = e.GetDescription();
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  // Drop "ITK ERROR: NiftiImageIO(0x55d...): " and errno guesses that are often wrong.
+  if (s.rfind("ITK ERROR: ", 0) == 0) {
+    const auto close = s.find("): ");
+    if (close != std::string::npos) s = s.substr(close + 3);
+  }
+  const auto reason = s.find(" Reason: ");
+  if (reason != std::string::npos) s = s.substr(0, reason);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '.')) s.pop_back();
+  if (s.size() > 240) s = s.substr(0, 240) + "...";
+  return s;
+}
+
+bool endsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string formatOf(const std::string& path) {
+  std::string p = lower(path);
+  if (endsWith(p, ".nii") || endsWith(p, ".nii.gz")) return "NIfTI";
+  if (endsWith(p, ".nrrd") || endsWith(p, ".nhdr")) return "NRRD";
+  if (endsWith(p, ".mha") || endsWith(p, ".mhd")) return "MetaImage";
+  if (endsWith(p, ".dcm")) return "DICOM";
+  return "";
+}
+
+PixelType pixelTypeForComponent(itk::IOComponentEnum c) {
+  using C = itk::IOComponentEnum;
+  switch (c) {
+    case C::UCHAR: return PixelType::UInt8;
+    case C::CHAR:
+    case C::SHORT: return PixelType::Int16;
+    case C::USHORT: return PixelType::UInt16;
+    case C::INT:
+    case C::UINT:
+    case C::LONG:
+    case C::ULONG:
+    case C::LONGLONG:
+    case C::ULONGLONG: return PixelType::Int32;
+    default: return PixelType::Float32;
+  }
+}
+
+// Checks what a header claims before any voxel memory exists.
+void validateHeader(const std::string& path, itk::ImageIOBase* io, Geometry& g) {
+  const unsigned dims = io->GetNumberOfDimensions();
+  if (dims < 3) throw inputError(path, "is a " + std::to_string(dims) + "D image; a 3D volume is required");
+  for (unsigned d = 3; d < dims; ++d)
+    if (io->GetDimensions(d) > 1)
+      throw inputError(path, "is a " + std::to_string(dims) + "D image with " +
+                                 std::to_string(io->GetDimensions(d)) +
+                                 " volumes; a single 3D volume is required");
+  if (io->GetNumberOfComponents() != 1)
+    throw inputError(path, "has " + std::to_string(io->GetNumberOfComponents()) +
+                               " components per voxel (RGB or vector image); a scalar volume is required");
+  int64_t voxels = 1;
+  for (unsigned d = 0; d < 3; ++d) {
+    const auto n = static_cast<int64_t>(io->GetDimensions(d));
+    if (n < 1 || n > kMaxDimension) {
+      std::ostringstream s;
+      s << "header claims " << io->GetDimensions(0) << "x" << io->GetDimensions(1) << "x"
+        << io->GetDimensions(2) << " voxels, beyond the " << kMaxDimension << " per axis accepted";
+      throw inputError(path, s.str());
+    }
+    voxels *= n;
+    g.size[d] = n;
+    const double sp = io->GetSpacing(d);
+    if (!std::isfinite(sp) || sp <= 0.0)
+      throw inputError(path, "header has invalid spacing " + std::to_string(sp) + " on axis " +
+                                 std::to_string(d));
+    g.spacing[d] = sp;
+    const double o = io->GetOrigin(d);
+    if (!std::isfinite(o)) throw inputError(path, "header has a non-finite origin");
+    g.origin[d] = o;
+    auto axis = io->GetDirection(d);
+    for (unsigned r = 0; r < 3; ++r) {
+      const double v = r < axis.size() ? axis[r] : (r == d ? 1.0 : 0.0);
+      if (!std::isfinite(v)) throw inputError(path, "header has a non-finite direction");
+      g.direction[r * 3 + d] = v;
+    }
+  }
+  if (voxels > kMaxVoxels)
+    throw inputError(path, "header claims " + std::to_string(voxels) + " voxels, more than accepted");
+  if (std::abs(g.determinant()) < 1e-6) throw inputError(path, "header has a singular direction matrix");
+}
+
+template <class T>
+Volume readWith(const std::string& path, itk::ImageIOBase* io) {
+  auto reader = itk::ImageFileReader<ItkImage<T>>::New();
+  reader->SetFileName(path);
+  reader->SetImageIO(io);
+  reader->Update();
+  typename ItkImage<T>::Pointer image = reader->GetOutput();
+  image->DisconnectPipeline();
+  return volumeFromItk<T>(image);
+}
+
+template <class T>
+Volume readDicomWith(const std::vector<std::string>& files) {
+  auto reader = itk::ImageSeriesReader<ItkImage<T>>::New();
+  auto io = itk::GDCMImageIO::New();
+  reader->SetImageIO(io);
+  reader->SetFileNames(files);
+  reader->Update();
+  typename ItkImage<T>::Pointer image = reader->GetOutput();
+  image->DisconnectPipeline();
+  return volumeFromItk<T>(image);
+}
+
+struct DicomSelection {
+  std::string uid;
+  std::vector<std::string> files;
+};
+
+DicomSelection selectDicomSeries(const std::string& folder, const std::string& wantedUid) {
+  registerImageIOs();
+  auto names = itk::GDCMSeriesFileNames::New();
+  names->SetUseSeriesDetails(false);
+  names->SetDirectory(folder);
+  const auto& uids = names->GetSeriesUIDs();
+  if (uids.empty()) throw inputError(folder, "holds no DICOM series");
+  std::string uid = wantedUid;
+  if (uid.empty()) {
+    if (uids.size() > 1) {
+      std::string list;
+      for (const auto& u : uids) list += (list.empty() ? "" : ", ") + u;
+      throw inputError(folder, "holds " + std::to_string(uids.size()) +
+                                   " DICOM series; choose one with --series (" + list + ")");
+    }
+    uid = uids.front();
+  } else if (std::find(uids.begin(), uids.end(), uid) == uids.end()) {
+    throw inputError(folder, "holds no DICOM series with UID " + uid);
+  }
+  DicomSelection sel{uid, names->GetFileNames(uid)};
+  if (sel.files.size() < 2) throw inputError(folder, "DICOM series " + uid + " has a single slice; a 3D volume is required");
+  return sel;
+}
+
+void checkReadable(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw inputError(path, "does not exist");
+  if (fs::is_regular_file(path, ec) && fs::file_size(path, ec) == 0) throw inputError(path, "is empty (0 bytes)");
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f && !fs::is_directory(path, ec)) throw inputError(path, "cannot be opened for reading");
+  if (f) std::fclose(f);
+}
+
+// ---------------------------------------------------------------------------
+// Checks ITK does not make: truncated NIfTI voxel data (ITK reads short files
+// silently), non-finite pixdim/spacing that ITK replaces by 1, and NRRD
+// geometry stored exactly.
+
+constexpr const char* kExactGeometryKey = "NEPHRO3D_geometry";
+
+uint32_t littleEndian32(const unsigned char* b) { return b[0] | (b[1] << 8) | (b[2] << 16) | (uint32_t(b[3]) << 24); }
+
+void checkNiftiPayload(const std::string& path, itk::ImageIOBase* io) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) throw inputError(path, "cannot be opened for reading");
+  unsigned char hdr[348];
+  const int got = gzread(f, hdr, sizeof hdr);
+  if (got != static_cast<int>(sizeof hdr)) {
+    gzclose(f);
+    throw inputError(path, "is truncated: the NIfTI header is incomplete");
+  }
+  int32_t sizeofHdr;
+  std::memcpy(&sizeofHdr, hdr, 4);
+  if (sizeofHdr != 348) {  // NIfTI-2 or byte-swapped: leave those to ITK
+    gzclose(f);
+    return;
+  }
+  for (int i = 1; i <= 3; ++i) {
+    float pd;
+    std::memcpy(&pd, hdr + 76 + 4 * i, 4);
+    if (!std::isfinite(pd)) {
+      gzclose(f);
+      throw inputError(path, "header has invalid spacing (pixdim[" + std::to_string(i) + "] is not finite)");
+    }
+  }
+  float voxOffset;
+  std::memcpy(&voxOffset, hdr + 108, 4);
+  uint64_t voxels = 1;
+  for (unsigned d = 0; d < io->GetNumberOfDimensions(); ++d) voxels *= io->GetDimensions(d);
+  const uint64_t expected = static_cast<uint64_t>(std::max(352.0f, voxOffset)) +
+                            voxels * io->GetComponentSize() * io->GetNumberOfComponents();
+  const bool compressed = !gzdirect(f);
+  uint64_t available = 0;
+  if (!compressed) {
+    gzclose(f);
+    std::error_code ec;
+    available = fs::file_size(path, ec);
+  } else {
+    // The gzip trailer holds the uncompressed size mod 2^32; only when it
+    // disagrees is the stream decompressed to count (multi-member files).
+    std::ifstream raw(path, std::ios::binary | std::ios::ate);
+    const auto size = static_cast<int64_t>(raw.tellg());
+    unsigned char trailer[4] = {0, 0, 0, 0};
+    if (size >= 4) {
+      raw.seekg(size - 4);
+      raw.read(reinterpret_cast<char*>(trailer), 4);
+    }
+    if (littleEndian32(trailer) == static_cast<uint32_t>(expected & 0xffffffffu)) {
+      gzclose(f);
+      return;
+    }
+    available = sizeof hdr;
+    std::vector<char> buf(1 << 20);
+    int n;
+    while ((n = gzread(f, buf.data(), static_cast<unsigned>(buf.size()))) > 0) available += static_cast<uint64_t>(n);
+    int err = Z_OK;
+    gzerror(f, &err);
+    gzclose(f);
+    if (n < 0 || (err != Z_OK && err != Z_STREAM_END && available < expected))
+      throw inputError(path, "is truncated or corrupt: the compressed stream ends after " +
+                                 std::to_string(available) + " of " + std::to_string(expected) + " bytes");
+  }
+  if (available < expected)
+    throw inputError(path, "is truncated: " + std::to_string(available) + " of " + std::to_string(expected) +
+                               " bytes present");
+}
+
+// Reads the text header of a NRRD (up to the blank line), lower-cased.
+std::vector<std::string> nrrdHeaderLines(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::string> lines;
+  std::string line;
+  size_t total = 0;
+  while (std::getline(in, line) && total < (1u << 20)) {
+    total += line.size();
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) break;
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+void checkNrrdHeader(const std::string& path) {
+  for (std::string line : nrrdHeaderLines(path)) {
+    std::string l = lower(line);
+    for (const char* field : {"spacings:", "space directions:", "space origin:", "spacing:"})
+      if (l.rfind(field, 0) == 0 && (l.find("nan") != std::string::npos || l.find("inf") != std::string::npos))
+        throw inputError(path, std::string("header has a non-finite value in \"") + field + "\"");
+  }
+}
+
+// Spacing, origin and direction as hexadecimal floats: NRRD's "space
+// directions" (direction x spacing) does not round-trip to the bit.
+std::string exactGeometryField(const Geometry& g) {
+  std::string s;
+  char buf[40];
+  auto put = [&](double v) {
+    std::snprintf(buf, sizeof buf, "%a ", v);
+    s += buf;
+  };
+  for (double v : g.spacing) put(v);
+  for (double v : g.origin) put(v);
+  for (double v : g.direction) put(v);
+  s.pop_back();
+  return s;
+}
+
+// Applies the exact geometry when it agrees with the standard header (so a
+// file edited by another tool keeps what that tool wrote).
+void applyExactGeometry(const std::string& path, Geometry& g) {
+  for (const std::string& line : nrrdHeaderLines(path)) {
+    const std::string prefix = std::string(kExactGeometryKey) + ":=";
+    if (line.rfind(prefix, 0) != 0) continue;
+    std::istringstream in(line.substr(prefix.size()));
+    double v[15];
+    std::string token;
+    for (double& x : v) {
+      if (!(in >> token)) return;
+      x = std::strtod(token.c_str(), nullptr);
+      if (!std::isfinite(x)) return;
+    }
+    Geometry exact = g;
+    for (int i = 0; i < 3; ++i) exact.spacing[i] = v[i], exact.origin[i] = v[3 + i];
+    for (int i = 0; i < 9; ++i) exact.direction[i] = v[6 + i];
+    if (exact.sameGrid(g, 1e-5)) g = exact;
+    return;
+  }
+}
+
+
+itk::ImageIOBase::Pointer openHeader(const std::string& path, ImageInfo& info) {
+  registerImageIOs();
+  itk::ImageIOBase::Pointer io =
+      itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::IOFileModeEnum::ReadMode);
+  if (!io) throw inputError(path, "is not a readable NIfTI, NRRD, MetaImage or DICOM file");
+  io->SetFileName(path);
+  try {
+    io->ReadImageInformation();
+  } catch (const itk::ExceptionObject& e) {
+    throw inputError(path, "unreadable header: " + oneLine(e));
+  }
+  if (formatOf(path) == "NRRD") checkNrrdHeader(path);
+  validateHeader(path, io, info.geometry);
+  if (formatOf(path) == "NIfTI") checkNiftiPayload(path, io);
+  if (formatOf(path) == "NRRD") applyExactGeometry(path, info.geometry);
+  info.path = path;
+  info.format = formatOf(path);
+  if (info.format.empty()) info.format = io->GetNameOfClass();
+  info.storedComponentType = itk::ImageIOBase::GetComponentTypeAsString(io->GetComponentType());
+  info.pixelType = pixelTypeForComponent(io->GetComponentType());
+  return io;
+}
+
+}  // namespace
+
+bool isSupportedImagePath(const std::string& path) { return !formatOf(path).empty(); }
+
+std::vector<DicomSeries> listDicomSeries(const std::string& folder) {
+  registerImageIOs();
+  auto names = itk::GDCMSeriesFileNames::New();
+  names->SetDirectory(folder);
+  std::vector<DicomSeries> out;
+  for (const auto& uid : names->GetSeriesUIDs())
+    out.push_back({uid, "", static_cast<int64_t>(names->GetFileNames(uid).size())});
+  return out;
+}
+
+ImageInfo readImageInfo(const std::string& path, const ReadOptions& options) {
+  checkReadable(path);
+  ImageInfo info;
+  if (fs::is_directory(path)) {
+    DicomSelection sel = selectDicomSeries(path, options.seriesUid);
+    // The geometry of a series needs the slice positions: read it (cheap for headers
+    // would need GDCM's scanner; series here are small relative to the volume).
+    Volume v = readVolume(path, options);
+    info.path = path;
+    info.format = "DICOM";
+    info.geometry = v.geometry();
+    info.pixelType = v.pixelType();
+    info.storedComponentType = toString(v.pixelType());
+    info.seriesUid = sel.uid;
+    info.sliceCount = static_cast<int64_t>(sel.files.size());
+    return info;
+  }
+  openHeader(path, info);
+  return info;
+}
+
+Volume readVolume(const std::string& path, const ReadOptions& options, const Progress& progress) {
+  checkReadable(path);
+  progress.report(0.0, "reading " + path);
+  Volume volume;
+  if (fs::is_directory(path)) {
+    DicomSelection sel = selectDicomSeries(path, options.seriesUid);
+    auto probe = itk::GDCMImageIO::New();
+    probe->SetFileName(sel.files.front());
+    try {
+      probe->ReadImageInformation();
+      PixelType t = pixelTypeForComponent(probe->GetComponentType());
+      volume = dispatchPixelType(t, [&](auto v) { return readDicomWith<decltype(v)>(sel.files); });
+    } catch (const itk::ExceptionObject& e) {
+      throw inputError(path, "unreadable DICOM series: " + oneLine(e));
+    }
+    Geometry g = volume.geometry();
+    for (int d = 0; d < 3; ++d)
+      if (!std::isfinite(g.spacing[d]) || g.spacing[d] <= 0)
+        throw inputError(path, "DICOM series has invalid slice spacing");
+  } else {
+    ImageInfo info;
+    itk::ImageIOBase::Pointer io = openHeader(path, info);
+    try {
+      volume = dispatchPixelType(info.pixelType,
+                                 [&](auto v) { return readWith<decltype(v)>(path, io); });
+    } catch (const itk::ExceptionObject& e) {
+      throw inputError(path, "unreadable or truncated voxel data: " + oneLine(e));
+    } catch (const std::bad_alloc&) {
+      throw inputError(path, "not enough memory for " + info.geometry.describe());
+    }
+    if (info.format == "NRRD") volume.setGeometry(info.geometry);
+  }
+  progress.report(1.0, "reading " + path);
+  return volume;
+}
+
+void writeVolumeTo(const Volume& volume, const std::string& stagedPath, const WriteOptions& options) {
+  registerImageIOs();
+  if (volume.empty()) throw outputError(stagedPath, "nothing to write (empty volume)");
+  const std::string format = formatOf(stagedPath);
+  const std::string p = lower(stagedPath);
+  if (format.empty() || format == "DICOM" || endsWith(p, ".nhdr") || endsWith(p, ".mhd"))
+    throw outputError(stagedPath, "unsupported output format (use .nii.gz, .nii, .nrrd or .mha)");
+  const bool compress = options.compress && !endsWith(p, ".nii");
+  try {
+    dispatchPixelType(volume.pixelType(), [&](auto v) {
+      using T = decltype(v);
+      auto image = itkView<T>(volume);
+      auto& dict = image->GetMetaDataDictionary();
+      for (const auto& [key, value] : options.nrrdFields) itk::EncapsulateMetaData<std::string>(dict, key, value);
+      if (format == "NRRD")
+        itk::EncapsulateMetaData<std::string>(dict, kExactGeometryKey, exactGeometryField(volume.geometry()));
+      auto writer = itk::ImageFileWriter<ItkImage<T>>::New();
+      writer->SetFileName(stagedPath);
+      writer->SetInput(image);
+      writer->SetUseCompression(compress);
+      if (options.compressionLevel > 0) writer->SetCompressionLevel(options.compressionLevel);
+      writer->Update();
+      return 0;
+    });
+  } catch (const itk::ExceptionObject& e) {
+    std::error_code ec;
+    fs::remove(stagedPath, ec);
+    throw outputError(stagedPath, "write failed: " + oneLine(e));
+  }
+}
+
+void writeVolume(const Volume& volume, const std::string& path, const WriteOptions& options) {
+  OutputTransaction tx;
+  const std::string temp = tx.stage(path);
+  try {
+    writeVolumeTo(volume, temp, options);
+  } catch (const Error& e) {
+    // Name the file the user asked for, not the temporary.
+    std::string msg = e.what();
+    const auto pos = msg.find(": ");
+    throw outputError(path, pos == std::string::npos ? msg : msg.substr(pos + 2));
+  }
+  tx.commit();
+}
+
+}  // namespace nephro

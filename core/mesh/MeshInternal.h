@@ -1,0 +1,70 @@
+#pragma once
+// The steps of the label mesher, exposed inside core/mesh for the writers,
+// the tests and the benchmark. Not part of the public API.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include <vtkImageData.h>
+#include <vtkPolyData.h>
+#include <vtkSmartPointer.h>
+
+#include "image/Crop.h"
+#include "mesh/LabelMesher.h"
+
+namespace nephro::mesh_internal {
+
+constexpr int64_t kMaxLabelValue = 65535;
+// Thin-tube criterion (see isTubular).
+constexpr double kTubeRadiusVoxels = 4.0;
+constexpr double kTubeLengthInDiameters = 4.0;
+
+struct LabelStat {
+  int64_t count = 0;
+  Index3 lo{INT64_MAX, INT64_MAX, INT64_MAX};
+  Index3 hi{-1, -1, -1};
+  void add(int64_t i, int64_t j, int64_t k) {
+    ++count;
+    if (i < lo[0]) lo[0] = i;
+    if (i > hi[0]) hi[0] = i;
+    if (j < lo[1]) lo[1] = j;
+    if (j > hi[1]) hi[1] = j;
+    if (k < lo[2]) lo[2] = k;
+    if (k > hi[2]) hi[2] = k;
+  }
+  void merge(const LabelStat& o) {
+    count += o.count;
+    for (int d = 0; d < 3; ++d) {
+      lo[d] = std::min(lo[d], o.lo[d]);
+      hi[d] = std::max(hi[d], o.hi[d]);
+    }
+  }
+  Box box() const { return count ? Box{lo, {hi[0] + 1, hi[1] + 1, hi[2] + 1}} : Box{}; }
+};
+// Indexed by label value.
+using LabelStats = std::vector<LabelStat>;
+
+// Voxel count and bounding box of every label, in one pass over the mask.
+LabelStats scanLabels(const Volume& mask, unsigned threads, const std::string& maskName = "mask");
+// 0/1 image of `value` inside `box`, with one voxel of background around it;
+// index space (origin 0, spacing 1), so crop index (0,0,0) is box.begin - 1.
+vtkSmartPointer<vtkImageData> binaryCrop(const Volume& mask, int value, const Box& box);
+// Clears 26-connected pieces of fewer than minVoxels voxels; returns the voxels kept.
+int64_t removeSmallComponents(vtkImageData* binary, int64_t minVoxels);
+// 95th percentile of the distance (in voxels) from label voxels to the background.
+double thicknessRadiusVoxels(vtkImageData* binary);
+bool isTubular(vtkImageData* binary, int64_t voxelCount);
+
+vtkSmartPointer<vtkPolyData> contour(vtkImageData* binary);
+vtkSmartPointer<vtkPolyData> decimate(vtkPolyData* surface, double targetReduction);
+vtkSmartPointer<vtkPolyData> smooth(vtkPolyData* surface, double smoothingFactor);
+// 4x4 row-major matrix from (index - shift) to patient millimetres in `space`.
+std::array<double, 16> indexToSpaceMatrix(const Geometry& g, CoordinateSpace space, const Index3& shift);
+// Moves an index-space surface into patient space, flips faces under a
+// mirroring matrix, and adds consistent point normals.
+vtkSmartPointer<vtkPolyData> toPatient(vtkPolyData* surface, const std::array<double, 16>& matrix);
+// The triangles of one label from a jointly smoothed surface (cell array "Label").
+vtkSmartPointer<vtkPolyData> extractLabel(vtkPolyData* shared, int value);
+vtkSmartPointer<vtkPolyData> emptySurface();
+
+}  // namespace nephro::mesh_internal

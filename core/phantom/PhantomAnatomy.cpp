@@ -1,0 +1,483 @@
+#include "phantom/PhantomAnatomy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "common/Parallel.h"
+
+namespace nephro::phantom_detail {
+
+namespace {
+
+constexpr double kPi = 3.14159265358979323846;
+constexpr double deg(double d) { return d * kPi / 180.0; }
+
+Vec3 add(const Vec3& a, const Vec3& b) { return {a[0] + b[0], a[1] + b[1], a[2] + b[2]}; }
+Vec3 sub(const Vec3& a, const Vec3& b) { return {a[0] - b[0], a[1] - b[1], a[2] - b[2]}; }
+Vec3 mul(const Vec3& a, double s) { return {a[0] * s, a[1] * s, a[2] * s}; }
+double dot(const Vec3& a, const Vec3& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+double norm(const Vec3& a) { return std::sqrt(dot(a, a)); }
+Vec3 cross(const Vec3& a, const Vec3& b) {
+  return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
+}
+Vec3 normalized(const Vec3& a) { return mul(a, 1.0 / norm(a)); }
+double mid(double a, double b) { return 0.5 * (a + b); }
+
+// Row-major rotation; columns are the local axes in the reference frame.
+using Rot = std::array<double, 9>;
+Rot rotX(double a) { return {1, 0, 0, 0, std::cos(a), -std::sin(a), 0, std::sin(a), std::cos(a)}; }
+Rot rotY(double a) { return {std::cos(a), 0, std::sin(a), 0, 1, 0, -std::sin(a), 0, std::cos(a)}; }
+Rot rotZ(double a) { return {std::cos(a), -std::sin(a), 0, std::sin(a), std::cos(a), 0, 0, 0, 1}; }
+Rot matmul(const Rot& a, const Rot& b) {
+  Rot r{};
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 3; ++j)
+      for (int k = 0; k < 3; ++k) r[i * 3 + j] += a[i * 3 + k] * b[k * 3 + j];
+  return r;
+}
+Vec3 apply(const Rot& r, const Vec3& v) {
+  return {r[0] * v[0] + r[1] * v[1] + r[2] * v[2], r[3] * v[0] + r[4] * v[1] + r[5] * v[2],
+          r[6] * v[0] + r[7] * v[1] + r[8] * v[2]};
+}
+Vec3 applyT(const Rot& r, const Vec3& v) {
+  return {r[0] * v[0] + r[3] * v[1] + r[6] * v[2], r[1] * v[0] + r[4] * v[1] + r[7] * v[2],
+          r[2] * v[0] + r[5] * v[1] + r[8] * v[2]};
+}
+
+struct Ellipsoid {
+  Vec3 centre;
+  Vec3 axes;
+  Rot rot{1, 0, 0, 0, 1, 0, 0, 0, 1};
+  // Sum of squared normalised local coordinates (<= 1 inside).
+  double level(const Vec3& p) const {
+    Vec3 q = applyT(rot, sub(p, centre));
+    return (q[0] * q[0]) / (axes[0] * axes[0]) + (q[1] * q[1]) / (axes[1] * axes[1]) +
+           (q[2] * q[2]) / (axes[2] * axes[2]);
+  }
+  bool inside(const Vec3& p) const { return level(p) <= 1.0; }
+  Ellipsoid grown(double mm) const { return {centre, {axes[0] + mm, axes[1] + mm, axes[2] + mm}, rot}; }
+  double boundRadius() const { return std::max({axes[0], axes[1], axes[2]}); }
+  // Surface point along direction d (reference frame) from the centre.
+  Vec3 surfacePoint(const Vec3& d) const {
+    Vec3 l = applyT(rot, normalized(d));
+    double t = 1.0 / std::sqrt(l[0] * l[0] / (axes[0] * axes[0]) + l[1] * l[1] / (axes[1] * axes[1]) +
+                               l[2] * l[2] / (axes[2] * axes[2]));
+    return add(centre, mul(normalized(d), t));
+  }
+};
+
+struct Sphere {
+  Vec3 centre;
+  double radius;
+  bool inside(const Vec3& p) const {
+    Vec3 d = sub(p, centre);
+    return dot(d, d) <= radius * radius;
+  }
+};
+
+// A tube: a dense centreline with a radius per point.
+struct Tube {
+  std::vector<Vec3> points;
+  std::vector<double> radii;
+};
+
+// Catmull-Rom through control points, sampled every ~`step` mm, with radius
+// interpolated linearly from r0 to r1 along the length and an optional
+// sinusoidal wiggle perpendicular to the path (tortuosity).
+Tube makeTube(const std::vector<Vec3>& ctrl, double r0, double r1, double wiggleMm = 0.0,
+              double wiggleCycles = 0.0, const Vec3& wiggleNormalHint = {0, 0, 1}, double step = 0.5) {
+  std::vector<Vec3> dense;
+  const size_t n = ctrl.size();
+  for (size_t s = 0; s + 1 < n; ++s) {
+    const Vec3& p0 = ctrl[s == 0 ? 0 : s - 1];
+    const Vec3& p1 = ctrl[s];
+    const Vec3& p2 = ctrl[s + 1];
+    const Vec3& p3 = ctrl[std::min(n - 1, s + 2)];
+    const int samples = std::max(2, static_cast<int>(norm(sub(p2, p1)) / step));
+    for (int i = 0; i < samples; ++i) {
+      const double t = double(i) / samples, t2 = t * t, t3 = t2 * t;
+      Vec3 p{};
+      for (int d = 0; d < 3; ++d)
+        p[d] = 0.5 * ((2 * p1[d]) + (-p0[d] + p2[d]) * t + (2 * p0[d] - 5 * p1[d] + 4 * p2[d] - p3[d]) * t2 +
+                      (-p0[d] + 3 * p1[d] - 3 * p2[d] + p3[d]) * t3);
+      dense.push_back(p);
+    }
+  }
+  dense.push_back(ctrl.back());
+  std::vector<double> arc(dense.size(), 0.0);
+  for (size_t i = 1; i < dense.size(); ++i) arc[i] = arc[i - 1] + norm(sub(dense[i], dense[i - 1]));
+  const double total = std::max(arc.back(), 1e-9);
+  Tube tube;
+  for (size_t i = 0; i < dense.size(); ++i) {
+    const double u = arc[i] / total;
+    Vec3 p = dense[i];
+    if (wiggleMm > 0.0) {
+      const Vec3 tangent = normalized(sub(dense[std::min(i + 1, dense.size() - 1)], dense[i > 0 ? i - 1 : 0]));
+      Vec3 side = cross(tangent, wiggleNormalHint);
+      if (norm(side) < 1e-6) side = cross(tangent, Vec3{1, 0, 0});
+      side = normalized(side);
+      // Zero at both ends so the tube still meets its targets.
+      p = add(p, mul(side, wiggleMm * std::sin(2 * kPi * wiggleCycles * u) * std::sin(kPi * u)));
+    }
+    tube.points.push_back(p);
+    tube.radii.push_back(r0 + (r1 - r0) * u);
+  }
+  return tube;
+}
+
+using TissueMask = uint64_t;
+constexpr TissueMask bit(Tissue t) { return TissueMask(1) << t; }
+constexpr TissueMask kAny = ~TissueMask(0);
+
+class Rasteriser {
+ public:
+  Rasteriser(const Geometry& grid, const Frame& frame) : grid_(grid), frame_(frame), tissue_(grid, PixelType::UInt8) {
+    data_ = tissue_.data<uint8_t>();
+  }
+
+  // Reference-frame position of a voxel centre.
+  Vec3 refOf(int64_t i, int64_t j, int64_t k) const {
+    Vec3 p = grid_.indexToPhysical({double(i), double(j), double(k)});
+    return {(p[0] - frame_.shiftMm[0]) / frame_.scale + frame_.refCentre[0],
+            (p[1] - frame_.shiftMm[1]) / frame_.scale + frame_.refCentre[1],
+            (p[2] - frame_.shiftMm[2]) / frame_.scale + frame_.refCentre[2]};
+  }
+
+  // Index box covering a reference-frame box.
+  void indexBox(const Vec3& lo, const Vec3& hi, Index3& b, Index3& e) const {
+    for (int d = 0; d < 3; ++d) {
+      const double plo = (lo[d] - frame_.refCentre[d]) * frame_.scale + frame_.shiftMm[d];
+      const double phi = (hi[d] - frame_.refCentre[d]) * frame_.scale + frame_.shiftMm[d];
+      const double ilo = (plo - grid_.origin[d]) / grid_.spacing[d];
+      const double ihi = (phi - grid_.origin[d]) / grid_.spacing[d];
+      b[d] = std::clamp<int64_t>(static_cast<int64_t>(std::floor(std::min(ilo, ihi))) - 1, 0, grid_.size[d]);
+      e[d] = std::clamp<int64_t>(static_cast<int64_t>(std::ceil(std::max(ilo, ihi))) + 2, 0, grid_.size[d]);
+    }
+  }
+
+  // Sets `tissue` wherever inside(ref) holds and the current tissue is in `over`.
+  void paint(const Vec3& lo, const Vec3& hi, Tissue tissue, TissueMask over,
+             const std::function<bool(const Vec3&)>& inside) {
+    Index3 b, e;
+    indexBox(lo, hi, b, e);
+    if (b[2] >= e[2]) return;
+    parallelFor(e[2] - b[2], [&](int64_t k0, int64_t k1) {
+      for (int64_t k = b[2] + k0; k < b[2] + k1; ++k)
+        for (int64_t j = b[1]; j < e[1]; ++j)
+          for (int64_t i = b[0]; i < e[0]; ++i) {
+            uint8_t& t = data_[grid_.offset(i, j, k)];
+            if (!(over & bit(static_cast<Tissue>(t)))) continue;
+            if (inside(refOf(i, j, k))) t = tissue;
+          }
+    });
+  }
+
+  void paintEllipsoid(const Ellipsoid& el, Tissue tissue, TissueMask over) {
+    const double r = el.boundRadius();
+    paint(sub(el.centre, {r, r, r}), add(el.centre, {r, r, r}), tissue, over,
+          [&](const Vec3& p) { return el.inside(p); });
+  }
+
+  double tubeRadius(double r) const { return std::max(r, frame_.minTubeRadiusRef); }
+
+  void paintTube(const Tube& tube, Tissue tissue, TissueMask over) {
+    // Segment by segment, each over its own small box; a voxel is inside when
+    // its distance to the segment is below the interpolated radius.
+    for (size_t s = 0; s + 1 < tube.points.size(); ++s) {
+      const Vec3 a = tube.points[s], b = tube.points[s + 1];
+      const double ra = tubeRadius(tube.radii[s]), rb = tubeRadius(tube.radii[s + 1]);
+      const double r = std::max(ra, rb);
+      Vec3 lo, hi;
+      for (int d = 0; d < 3; ++d) {
+        lo[d] = std::min(a[d], b[d]) - r;
+        hi[d] = std::max(a[d], b[d]) + r;
+      }
+      const Vec3 ab = sub(b, a);
+      const double len2 = std::max(dot(ab, ab), 1e-12);
+      Index3 ib, ie;
+      indexBox(lo, hi, ib, ie);
+      for (int64_t k = ib[2]; k < ie[2]; ++k)
+        for (int64_t j = ib[1]; j < ie[1]; ++j)
+          for (int64_t i = ib[0]; i < ie[0]; ++i) {
+            uint8_t& t = data_[grid_.offset(i, j, k)];
+            if (t == tissue || !(over & bit(static_cast<Tissue>(t)))) continue;
+            const Vec3 p = refOf(i, j, k);
+            const double u = std::clamp(dot(sub(p, a), ab) / len2, 0.0, 1.0);
+            const Vec3 d = sub(p, add(a, mul(ab, u)));
+            const double rad = ra + (rb - ra) * u;
+            if (dot(d, d) <= rad * rad) t = tissue;
+          }
+    }
+  }
+
+  // Per-voxel classification of the whole grid (body wall and background).
+  void classifyAll(const std::function<Tissue(const Vec3&)>& f) {
+    parallelFor(grid_.size[2], [&](int64_t k0, int64_t k1) {
+      for (int64_t k = k0; k < k1; ++k)
+        for (int64_t j = 0; j < grid_.size[1]; ++j)
+          for (int64_t i = 0; i < grid_.size[0]; ++i) data_[grid_.offset(i, j, k)] = f(refOf(i, j, k));
+    });
+  }
+
+  Volume take() { return tissue_; }
+
+ private:
+  Geometry grid_;
+  Frame frame_;
+  Volume tissue_;
+  uint8_t* data_;
+};
+
+// Body cross-section: an ellipse that widens slightly towards the pelvis.
+struct Body {
+  double ax(double z) const { return 172.0 + 8.0 * std::exp(-((z - 90.0) * (z - 90.0)) / (2 * 60.0 * 60.0)); }
+  double ay(double z) const { return 122.0 - 4.0 * std::sin(z / 450.0 * kPi); }
+  double cy = 0.0;
+  // Normalised radial coordinate after shrinking both axes by `inset` mm.
+  double level(const Vec3& p, double inset) const {
+    const double a = ax(p[2]) - inset, b = ay(p[2]) - inset;
+    const double x = p[0] / a, y = (p[1] - cy) / b;
+    return x * x + y * y;
+  }
+};
+
+}  // namespace
+
+const TissueProperties& tissueProperties(Tissue t) {
+  static const TissueProperties table[TissueCount] = {
+      /* Air             */ {0, {-1000, -1000, -1000}},
+      /* SubcutaneousFat */ {19, {-105, -105, -105}},
+      /* MuscleWall      */ {18, {48, 55, 55}},
+      /* VisceralFat     */ {0, {-92, -92, -92}},
+      /* Vertebra        */ {16, {380, 380, 380}},
+      /* Disc            */ {0, {85, 90, 90}},
+      /* Psoas           */ {18, {46, 54, 54}},
+      /* Liver           */ {14, {75, 118, 92}},
+      /* Spleen          */ {15, {120, 128, 100}},
+      /* Bladder         */ {17, {8, 12, 310}},
+      /* Fascia          */ {0, {28, 34, 34}},
+      /* PerirenalFatL   */ {8, {-98, -98, -98}},
+      /* PerirenalFatR   */ {9, {-98, -98, -98}},
+      /* CortexL         */ {1, {205, 175, 125}},
+      /* CortexR         */ {2, {205, 175, 125}},
+      /* MedullaL        */ {1, {85, 165, 130}},
+      /* MedullaR        */ {2, {85, 165, 130}},
+      /* PelvisL         */ {1, {12, 22, 520}},
+      /* PelvisR         */ {2, {12, 22, 520}},
+      /* Tumor           */ {3, {125, 92, 62}},
+      /* Ivc             */ {11, {95, 172, 105}},
+      /* RenalVein       */ {5, {140, 175, 105}},
+      /* Aorta           */ {10, {350, 165, 95}},
+      /* IliacL          */ {12, {330, 160, 92}},
+      /* IliacR          */ {13, {330, 160, 92}},
+      /* RenalArtery     */ {4, {310, 160, 95}},
+      /* UreterL         */ {6, {22, 30, 460}},
+      /* UreterR         */ {7, {22, 30, 460}},
+  };
+  return table[t];
+}
+
+Volume rasteriseTissue(const Geometry& grid, const Frame& frame) {
+  Rasteriser r(grid, frame);
+  const Body body;
+
+  // Body wall: skin fat, then a muscle layer, then visceral fat inside.
+  r.classifyAll([&](const Vec3& p) -> Tissue {
+    if (body.level(p, 0.0) > 1.0) return Air;
+    if (body.level(p, 17.0) > 1.0) return SubcutaneousFat;
+    if (body.level(p, 27.0) > 1.0) return MuscleWall;
+    return VisceralFat;
+  });
+  const TissueMask soft = bit(VisceralFat);
+
+  // Back muscles and psoas (the psoas widens towards the pelvis).
+  for (double side : {-1.0, 1.0}) {
+    r.paint({side * 40 - 30, 70, -20}, {side * 40 + 30, 115, 470}, MuscleWall, soft, [&](const Vec3& p) {
+      const double x = (p[0] - side * 40) / 27.0, y = (p[1] - 104) / 16.0;
+      return x * x + y * y <= 1.0;
+    });
+    r.paint({side * 45 - 30, 20, 60}, {side * 45 + 30, 80, 370}, Psoas, soft, [&](const Vec3& p) {
+      if (p[2] > 360 || p[2] < 70) return false;
+      const double rad = 8.0 + (360.0 - p[2]) / 240.0 * 16.0;
+      const double x = p[0] - side * 46, y = p[1] - 56;
+      return x * x + y * y <= rad * rad;
+    });
+  }
+
+  // Spine: vertebral bodies (26 mm) with discs (6 mm), and posterior elements.
+  r.paint({-24, 36, -20}, {24, 112, 470}, Vertebra, soft | bit(MuscleWall) | bit(Psoas), [&](const Vec3& p) {
+    const double x = p[0], y = p[1] - 62;
+    const bool bodyPart = x * x + y * y <= 22.0 * 22.0;
+    const double xe = p[0] / 11.0, ye = (p[1] - 96.0) / 12.0;
+    return bodyPart || xe * xe + ye * ye <= 1.0;
+  });
+  r.paint({-24, 36, -20}, {24, 88, 470}, Disc, bit(Vertebra), [&](const Vec3& p) {
+    const double x = p[0], y = p[1] - 62;
+    return x * x + y * y <= 22.0 * 22.0 && std::fmod(p[2] + 1000.0, 32.0) < 6.0;
+  });
+
+  // Kidneys: long axis tilted (upper pole medial and posterior), hilum facing
+  // antero-medially. The right kidney sits lower, under the liver.
+  struct KidneyGeom {
+    Ellipsoid outer, inner, pelvis;
+    Vec3 hilum, hilumDir;
+    double side;
+  };
+  auto makeKidney = [&](double side, double zc) {
+    KidneyGeom k;
+    k.side = side;
+    const Rot rot = matmul(rotY(deg(-14.0 * side)), rotX(deg(-10.0)));
+    k.outer = {{side * 92.0, 38.0, zc}, {27.0, 22.0, 54.0}, rot};
+    k.inner = {k.outer.centre, {20.0, 15.0, 46.0}, rot};
+    k.hilumDir = normalized({-side * std::cos(deg(35.0)), -std::sin(deg(35.0)), 0.0});
+    k.hilum = k.outer.surfacePoint(k.hilumDir);
+    const Vec3 pc = add(k.outer.centre, mul(sub(k.hilum, k.outer.centre), 0.62));
+    // The pelvis is a funnel reaching the hilum.
+    const Vec3 zAxis = normalized(sub(k.hilum, k.outer.centre));
+    const Vec3 up = apply(rot, {0, 0, 1});
+    const Vec3 xAxis = normalized(cross(up, zAxis));
+    const Vec3 yAxis = cross(zAxis, xAxis);
+    const Rot prot{xAxis[0], yAxis[0], zAxis[0], xAxis[1], yAxis[1], zAxis[1], xAxis[2], yAxis[2], zAxis[2]};
+    k.pelvis = {pc, {9.0, 15.0, 13.0}, prot};
+    return k;
+  };
+  const KidneyGeom left = makeKidney(1.0, 300.0);
+  const KidneyGeom right = makeKidney(-1.0, 284.0);
+
+  // Tumour: an exophytic sphere on the lateral, lower, anterior face of the left kidney.
+  const Vec3 tumourDir = normalized({0.78, -0.35, -0.52});
+  const Vec3 tumourSurface = left.outer.surfacePoint(tumourDir);
+  const Sphere tumour{add(tumourSurface, mul(tumourDir, 3.0)), 16.0};
+
+  // Gerota's fascia: a thin shell around kidney (and tumour) enclosing the perirenal fat.
+  for (const KidneyGeom* k : {&left, &right}) {
+    const Ellipsoid fatInner = k->outer.grown(15.0);
+    const Ellipsoid fatOuter = k->outer.grown(16.8);
+    const bool hasTumour = k == &left;
+    const Sphere tFat{tumour.centre, tumour.radius + 8.0}, tOut{tumour.centre, tumour.radius + 9.8};
+    const double rr = fatOuter.boundRadius() + (hasTumour ? 30.0 : 0.0);
+    const Tissue fat = k->side > 0 ? PerirenalFatL : PerirenalFatR;
+    r.paint(sub(k->outer.centre, {rr, rr, rr}), add(k->outer.centre, {rr, rr, rr}), Fascia, soft,
+            [&](const Vec3& p) { return fatOuter.inside(p) || (hasTumour && tOut.inside(p)); });
+    r.paint(sub(k->outer.centre, {rr, rr, rr}), add(k->outer.centre, {rr, rr, rr}), fat, bit(Fascia),
+            [&](const Vec3& p) { return fatInner.inside(p) || (hasTumour && tFat.inside(p)); });
+  }
+
+  // Liver (right upper quadrant) and spleen (left, posterior), outside the renal fascia.
+  const Ellipsoid liver{{-70.0, -8.0, 410.0}, {92.0, 95.0, 118.0}, rotZ(deg(-12.0))};
+  r.paintEllipsoid(liver, Liver, soft);
+  const Ellipsoid spleen{{98.0, 48.0, 392.0}, {34.0, 46.0, 58.0}, rotZ(deg(25.0))};
+  r.paintEllipsoid(spleen, Spleen, soft);
+
+  // Bladder, low and anterior.
+  const Ellipsoid bladder{{0.0, -38.0, 72.0}, {44.0, 34.0, 28.0}};
+  r.paintEllipsoid(bladder, Bladder, soft);
+
+  // Kidney parenchyma: cortex rim, medulla inside, pelvis at the hilum.
+  const TissueMask kidneyOver = soft | bit(Fascia) | bit(PerirenalFatL) | bit(PerirenalFatR) | bit(Liver) | bit(Spleen);
+  for (const KidneyGeom* k : {&left, &right}) {
+    const bool isLeft = k->side > 0;
+    r.paintEllipsoid(k->outer, isLeft ? CortexL : CortexR, kidneyOver);
+    r.paintEllipsoid(k->inner, isLeft ? MedullaL : MedullaR, bit(isLeft ? CortexL : CortexR));
+    const Ellipsoid& pel = k->pelvis;
+    r.paint(sub(pel.centre, {20, 20, 20}), add(pel.centre, {20, 20, 20}), isLeft ? PelvisL : PelvisR,
+            bit(isLeft ? CortexL : CortexR) | bit(isLeft ? MedullaL : MedullaR),
+            [&](const Vec3& p) { return pel.inside(p) && k->outer.inside(p); });
+  }
+  r.paint(sub(tumour.centre, {20, 20, 20}), add(tumour.centre, {20, 20, 20}), Tumor,
+          kidneyOver | bit(CortexL) | bit(MedullaL), [&](const Vec3& p) { return tumour.inside(p); });
+
+  // Veins: renal veins from the hilum (anterior) to the IVC; the left one
+  // crosses in front of the aorta. Then the IVC itself.
+  const TissueMask vesselOver = soft | bit(Fascia) | bit(PerirenalFatL) | bit(PerirenalFatR);
+  const Vec3 ivcAt{-24.0, 18.0, 0.0};
+  for (const KidneyGeom* k : {&left, &right}) {
+    const bool isLeft = k->side > 0;
+    const double s = k->side;
+    // Starts just inside the hilum, in front of the artery.
+    const Vec3 start = add(k->hilum, Vec3{s * 4.0, -9.0, 9.0});
+    std::vector<Vec3> ctrl{start, add(start, {-s * 10.0, -4.0, -1.0})};
+    if (isLeft) {
+      ctrl.push_back({50.0, -2.0, 306.0});
+      ctrl.push_back({18.0, -11.0, 303.0});  // in front of the aorta
+      ctrl.push_back({ivcAt[0] + 8.0, ivcAt[1] - 6.0, 300.0});
+      ctrl.push_back({ivcAt[0], ivcAt[1], 300.0});
+    } else {
+      ctrl.push_back({ivcAt[0] - 10.0, ivcAt[1] - 2.0, 288.0});
+      ctrl.push_back({ivcAt[0], ivcAt[1], 287.0});
+    }
+    const Tube vein = makeTube(ctrl, 5.0, 6.0);
+    r.paintTube(vein, RenalVein, vesselOver | bit(isLeft ? CortexL : CortexR) | bit(isLeft ? MedullaL : MedullaR) |
+                                     bit(isLeft ? PelvisL : PelvisR));
+  }
+  const Tube ivc = makeTube({{-24.0, 18.0, 470.0}, {-24.0, 18.0, 300.0}, {-26.0, 20.0, 180.0}, {-30.0, 24.0, 125.0}},
+                            12.5, 9.0);
+  r.paintTube(ivc, Ivc, vesselOver | bit(RenalVein) | bit(Liver));
+
+  // Arteries: tortuous renal arteries tapering towards the hilum, where each
+  // splits into an upper and a lower branch; then the aorta and iliacs over them.
+  const Vec3 aortaC{18.0, 16.0, 0.0};
+  for (const KidneyGeom* k : {&left, &right}) {
+    const bool isLeft = k->side > 0;
+    const double zOst = isLeft ? 306.0 : 296.0;
+    const Vec3 ostium{aortaC[0], aortaC[1], zOst};
+    const Vec3 hilumEnd = add(k->hilum, Vec3{0.0, 5.0, 0.0});
+    std::vector<Vec3> ctrl;
+    ctrl.push_back(ostium);
+    if (isLeft) {
+      ctrl.push_back({aortaC[0] + 22.0, 24.0, zOst + 2.0});
+      ctrl.push_back({mid(aortaC[0] + 22.0, hilumEnd[0]), 30.0, zOst + 4.0});
+    } else {
+      // Behind the IVC, in front of the spine and psoas.
+      ctrl.push_back({6.0, 30.0, zOst - 1.0});
+      ctrl.push_back({-12.0, 35.0, zOst - 2.0});
+      ctrl.push_back({-30.0, 40.0, zOst - 3.0});
+      ctrl.push_back({-50.0, 36.0, zOst - 4.0});
+    }
+    ctrl.push_back(add(hilumEnd, {-k->side * 8.0, 2.0, 0.0}));
+    ctrl.push_back(hilumEnd);
+    const Tube trunk = makeTube(ctrl, 3.6, 2.7, isLeft ? 3.0 : 1.5, 2.0, {0, 0, 1});
+    const TissueMask artOver = vesselOver | bit(isLeft ? CortexL : CortexR) | bit(isLeft ? MedullaL : MedullaR) |
+                               bit(isLeft ? PelvisL : PelvisR) | bit(Aorta);
+    r.paintTube(trunk, RenalArtery, artOver);
+    // The branch split: into the renal sinus towards both poles.
+    const Vec3 up = apply(k->outer.rot, {0, 0, 1});
+    const Vec3 inward = normalized(sub(k->outer.centre, k->hilum));
+    for (double pole : {1.0, -1.0}) {
+      const Vec3 mid1 = add(hilumEnd, add(mul(inward, 9.0), mul(up, pole * 10.0)));
+      const Vec3 end = add(hilumEnd, add(mul(inward, 14.0), mul(up, pole * 26.0)));
+      r.paintTube(makeTube({hilumEnd, mid1, end}, 2.4, 1.8), RenalArtery, artOver);
+    }
+  }
+  const Tube aorta = makeTube({{18.0, 16.0, 470.0}, {18.0, 16.0, 300.0}, {16.0, 14.0, 200.0}, {12.0, 12.0, 160.0}},
+                              11.5, 9.5);
+  const TissueMask bigArteryOver = vesselOver | bit(RenalArtery) | bit(Liver);
+  r.paintTube(aorta, Aorta, bigArteryOver);
+  r.paintTube(makeTube({{12.0, 12.0, 162.0}, {34.0, 16.0, 128.0}, {60.0, 26.0, 80.0}, {76.0, 34.0, 30.0}, {80.0, 36.0, -20.0}},
+                       6.8, 5.6),
+              IliacL, bigArteryOver | bit(Aorta));
+  r.paintTube(makeTube({{12.0, 12.0, 162.0}, {-10.0, 16.0, 128.0}, {-40.0, 26.0, 80.0}, {-58.0, 34.0, 30.0}, {-62.0, 36.0, -20.0}},
+                       6.8, 5.6),
+              IliacR, bigArteryOver | bit(Aorta));
+
+  // Ureters: from the lower lip of each hilum down over the psoas, in front of
+  // the iliac vessels, into the bladder.
+  for (const KidneyGeom* k : {&left, &right}) {
+    const bool isLeft = k->side > 0;
+    const double s = k->side;
+    const Vec3 start = add(k->hilum, Vec3{-s * 2.0, 4.0, -14.0});
+    const Vec3 inside = add(k->pelvis.centre, Vec3{0.0, 0.0, -4.0});
+    const Tube ureter = makeTube({inside, start, add(start, {-s * 10.0, -6.0, -28.0}), {s * 58.0, 24.0, 200.0},
+                                  {s * 54.0, 14.0, 150.0}, {s * 44.0, -4.0, 105.0}, {s * 28.0, -26.0, 82.0},
+                                  {s * 14.0, -34.0, 70.0}},
+                                 2.6, 2.4, 2.0, 3.0, {1, 0, 0});
+    // Inside the kidney the tube is collecting system (kidney label, bright in
+    // D); outside it is the ureter, so the two meet at the hilum.
+    r.paintTube(ureter, isLeft ? PelvisL : PelvisR, bit(isLeft ? CortexL : CortexR) | bit(isLeft ? MedullaL : MedullaR));
+    r.paintTube(ureter, isLeft ? UreterL : UreterR, vesselOver | bit(Bladder) | bit(Psoas));
+  }
+  return r.take();
+}
+
+}  // namespace nephro::phantom_detail

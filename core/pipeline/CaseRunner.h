@@ -1,0 +1,64 @@
+#pragma once
+// Runs registered models on one case: each phase read once, preprocessing
+// shared between models with the same spacing and normalisation, each mask
+// written with its label table, and a provenance JSON (written last, so a
+// case folder with provenance.json is complete).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/Progress.h"
+#include "inference/ModelRegistry.h"
+#include "inference/NnunetPredictor.h"
+#include "pipeline/Case.h"
+
+namespace nephro::pipeline {
+
+struct ModelRunOptions {
+  inference::DeviceChoice device = inference::DeviceChoice::Auto;
+  int threads = 0;
+  // Overrides of the manifests' values.
+  std::optional<double> tileStep;
+  std::optional<bool> mirroring;
+  std::string modelsDirectory;  // empty: modelsDir()
+};
+
+struct ModelRunRecord {
+  std::string id, version, folder, configuration;
+  std::vector<int> folds;
+  double tileStep = 0.5;
+  bool mirroring = true;
+  std::string device;
+  std::vector<std::string> inputPhases;  // per channel
+  std::string outputPhase;
+  std::string output;
+  bool sharedPreprocessing = false;
+  double preprocessSeconds = 0, networkSeconds = 0, exportSeconds = 0, writeSeconds = 0;
+  int64_t tiles = 0;
+};
+
+struct CaseRunReport {
+  std::string caseName;
+  std::vector<ModelRunRecord> models;
+  std::map<std::string, int> readsPerPhase;
+  double readSeconds = 0, totalSeconds = 0;
+  std::string provenancePath;
+};
+
+// The registered models a case can run (its phases cover their inputs), non-legacy first.
+std::vector<std::string> modelsAvailableFor(const Case& c, const std::string& modelsDirectory = {},
+                                            bool includeLegacy = false, bool requireFiles = true);
+
+// Runs `modelIds` in turn and writes outDir/<id>.nii.gz (+ .json label table) and
+// outDir/provenance.json. Everything is checked before the first network runs.
+CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds, const std::string& outDir,
+                              const ModelRunOptions& options = {}, const Progress& progress = {});
+
+// One registered model to one output file (mask + label sidecar), no provenance.
+ModelRunRecord runModelToFile(Case& c, const std::string& modelId, const std::string& outPath,
+                              const ModelRunOptions& options = {}, const Progress& progress = {});
+
+// Writes `mask` and its label table (sidecar) atomically together.
+void writeMaskWithTable(const Volume& mask, const LabelTable& table, const std::string& path);
+
+}  // namespace nephro::pipeline

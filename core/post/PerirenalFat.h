@@ -1,0 +1,55 @@
+#pragma once
+// Perirenal fat from kidney and tumour masks: the fat within a distance of the
+// kidney and tumour surface, outside every other labelled structure, limited to
+// fat HU when a CT is given, and connected to the kidney's surroundings. With a
+// CT, the renal fascia (a thin shell brighter than fat) also limits the fat: it
+// is found as a bump of the mean HU against the distance from each kidney and
+// tumour surface, since a fascia thinner than a voxel is no barrier voxel by voxel.
+#include <string>
+#include <vector>
+
+#include "common/Progress.h"
+#include "image/Volume.h"
+#include "labels/LabelTable.h"
+#include "post/Parameters.h"
+
+namespace nephro::post {
+
+struct FatParameters {
+  double distanceMm = 20.0;  // band around the kidney and tumour surface
+  double huMin = -190.0;     // fat HU window, used only with a CT
+  double huMax = -30.0;
+  // Labels never counted as fat. Empty: every label present except perirenal fat itself.
+  std::vector<int> excludedLabels;
+  double closingRadiusMm = 3.0;   // fills noise holes in the HU-thresholded fat
+  double workingSpacingMm = 2.0;  // grid of the distance map and the closing (0 = the mask's)
+
+  static const std::vector<ParameterInfo>& describe();
+  // Sets a numeric parameter by key; false when the key is unknown.
+  bool set(const std::string& key, double value);
+  double get(const std::string& key) const;
+};
+
+struct FatResult {
+  Volume fat;        // uint8, the mask's exact geometry; fat labels only
+  LabelTable table;  // perirenal_fat_left / _right (or perirenal_fat without sides)
+  std::vector<int> excludedLabels;  // what was actually excluded
+  double volumeMl = 0.0;
+  // The distance limit used around each part: the renal fascia found in the CT,
+  // else the distance parameter.
+  struct Limit {
+    std::string fat;   // perirenal_fat_left ...
+    std::string part;  // "kidney" or "tumor"
+    double distanceMm;
+  };
+  std::vector<Limit> limitsMm;
+};
+
+// `ct` (optional) must share the mask's grid. Throws an input error naming
+// `maskName` when the mask has no kidney label, and naming `ctName` when the CT's
+// geometry differs from the mask's.
+FatResult computePerirenalFat(const Volume& mask, const LabelTable& table, const Volume* ct,
+                              const FatParameters& parameters, const Progress& progress = {},
+                              const std::string& maskName = "mask", const std::string& ctName = "image");
+
+}  // namespace nephro::post

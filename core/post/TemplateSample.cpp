@@ -1,0 +1,434 @@
+#include "post/TemplateSample.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include <itkAffineTransform.h>
+#include <itkImageRegistrationMethodv4.h>
+#include <itkMeanSquaresImageToImageMetricv4.h>
+#include <itkRegistrationParameterScalesFromPhysicalShift.h>
+#include <itkRegularStepGradientDescentOptimizerv4.h>
+#include <itkSimilarity3DTransform.h>
+#include <nlohmann/json.hpp>
+
+#include "common/Error.h"
+#include "common/Resources.h"
+#include "image/Crop.h"
+#include "image/ItkBridge.h"
+#include "image/Resample.h"
+#include "image/VolumeIO.h"
+#include "post/PostSupport.h"
+
+namespace nephro::post {
+
+using namespace detail;
+
+const std::vector<ParameterInfo>& SampleParameters::describe() {
+  static const std::vector<ParameterInfo> list = {
+      {"working-spacing-mm", "Working spacing", "Grid of the distance maps the registration compares",
+       ParameterKind::Number, 1.0, 6.0, 3.0, 0.5, "mm"},
+      {"affine", "Affine refinement", "Refine the similarity registration with an affine stage",
+       ParameterKind::Flag, 0.0, 1.0, 1.0, 1.0, ""},
+      {"iterations", "Iterations", "Optimiser iterations per resolution level and stage",
+       ParameterKind::Integer, 5.0, 300.0, 60.0, 5.0, ""},
+      {"distance-clamp-mm", "Distance clamp", "Distance maps are clamped to plus or minus this",
+       ParameterKind::Number, 3.0, 50.0, 15.0, 1.0, "mm"},
+  };
+  return list;
+}
+
+bool SampleParameters::set(const std::string& key, double value) {
+  if (key == "working-spacing-mm") workingSpacingMm = value;
+  else if (key == "affine") affine = value != 0.0;
+  else if (key == "iterations") iterations = static_cast<int>(std::lround(value));
+  else if (key == "distance-clamp-mm") distanceClampMm = value;
+  else return false;
+  return true;
+}
+
+double SampleParameters::get(const std::string& key) const {
+  if (key == "working-spacing-mm") return workingSpacingMm;
+  if (key == "affine") return affine ? 1.0 : 0.0;
+  if (key == "iterations") return iterations;
+  if (key == "distance-clamp-mm") return distanceClampMm;
+  throw usageError("unknown sample parameter '" + key + "'");
+}
+
+std::string defaultTemplatePath() { return resourceFile("templates/kidney_template.nii.gz"); }
+
+TemplateCase loadTemplate(const std::string& path) {
+  TemplateCase t;
+  t.source = path.empty() ? defaultTemplatePath() : path;
+  t.labels = readVolume(t.source);
+  if (!LabelTable::hasSidecar(t.source)) throw inputError(t.source, "template has no label table sidecar (.json)");
+  t.table = LabelTable::readSidecar(t.source);
+  t.table.checkCovers(t.labels, t.source);
+  t.labels = castVolume(t.labels, PixelType::UInt8);
+  for (const char* name : {"kidney_left", "kidney_right"})
+    if (!t.table.valueOf(name)) throw inputError(t.source, std::string("template lacks the label ") + name);
+  return t;
+}
+
+std::string SampleResult::toJson() const {
+  nlohmann::json j;
+  auto& list = j["sides"] = nlohmann::json::array();
+  for (const SideRegistration& s : sides)
+    list.push_back({{"kidney", s.kidney},
+                    {"diceAfterMoments", s.diceBefore},
+                    {"dice", s.dice},
+                    {"scale", s.scale},
+                    {"patientToTemplate", s.transform},
+                    {"voxelsCarried", s.voxelsCarried}});
+  return j.dump(2);
+}
+
+namespace {
+
+using FloatImage = ItkImage<float>;
+
+struct Affine {
+  double m[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+  double t[3] = {0, 0, 0};
+  Vec3 apply(const Vec3& p) const {
+    return {m[0] * p[0] + m[1] * p[1] + m[2] * p[2] + t[0], m[3] * p[0] + m[4] * p[1] + m[5] * p[2] + t[1],
+            m[6] * p[0] + m[7] * p[1] + m[8] * p[2] + t[2]};
+  }
+  Affine inverse() const {
+    Affine r;
+    const double det = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) +
+                       m[2] * (m[3] * m[7] - m[4] * m[6]);
+    const double id = 1.0 / det;
+    r.m[0] = (m[4] * m[8] - m[5] * m[7]) * id;
+    r.m[1] = (m[2] * m[7] - m[1] * m[8]) * id;
+    r.m[2] = (m[1] * m[5] - m[2] * m[4]) * id;
+    r.m[3] = (m[5] * m[6] - m[3] * m[8]) * id;
+    r.m[4] = (m[0] * m[8] - m[2] * m[6]) * id;
+    r.m[5] = (m[2] * m[3] - m[0] * m[5]) * id;
+    r.m[6] = (m[3] * m[7] - m[4] * m[6]) * id;
+    r.m[7] = (m[1] * m[6] - m[0] * m[7]) * id;
+    r.m[8] = (m[0] * m[4] - m[1] * m[3]) * id;
+    for (int i = 0; i < 3; ++i) r.t[i] = -(r.m[i * 3] * t[0] + r.m[i * 3 + 1] * t[1] + r.m[i * 3 + 2] * t[2]);
+    return r;
+  }
+};
+
+template <class TTransform>
+Affine affineOf(const TTransform* tr) {
+  Affine a;
+  const auto m = tr->GetMatrix();
+  const auto o = tr->GetOffset();
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) a.m[i * 3 + j] = m(i, j);
+    a.t[i] = o[i];
+  }
+  return a;
+}
+
+// Centroid (LPS) and voxel count of a binary.
+std::pair<Vec3, int64_t> centroidOf(const Volume& binary) {
+  const Geometry& g = binary.geometry();
+  const uint8_t* p = binary.data<uint8_t>();
+  double s[3] = {0, 0, 0};
+  int64_t n = 0;
+  for (int64_t k = 0; k < g.size[2]; ++k)
+    for (int64_t j = 0; j < g.size[1]; ++j)
+      for (int64_t i = 0; i < g.size[0]; ++i)
+        if (p[g.offset(i, j, k)]) {
+          s[0] += i;
+          s[1] += j;
+          s[2] += k;
+          ++n;
+        }
+  if (!n) return {{0, 0, 0}, 0};
+  return {g.indexToPhysical({s[0] / n, s[1] / n, s[2] / n}), n};
+}
+
+// Distance map of a binary on a working grid, clamped: what the registration compares.
+Volume clampedDistance(const Volume& binaryFine, const Geometry& work, double clampMm) {
+  // Distances on the fine grid, then interpolated: a coarse binary would shift the surface.
+  Volume d = resampleToGrid(signedDistanceMm(binaryFine), work, Interpolation::Linear, clampMm);
+  float* p = d.data<float>();
+  const float c = static_cast<float>(clampMm);
+  for (int64_t i = 0; i < d.voxelCount(); ++i) p[i] = std::clamp(p[i], -c, c);
+  return d;
+}
+
+template <class TTransform>
+void runRegistration(const Volume& fixed, const Volume& moving, TTransform* transform, int iterations) {
+  using Metric = itk::MeanSquaresImageToImageMetricv4<FloatImage, FloatImage>;
+  using Optimizer = itk::RegularStepGradientDescentOptimizerv4<double>;
+  using Method = itk::ImageRegistrationMethodv4<FloatImage, FloatImage, TTransform>;
+  auto metric = Metric::New();
+  auto optimizer = Optimizer::New();
+  auto scales = itk::RegistrationParameterScalesFromPhysicalShift<Metric>::New();
+  scales->SetMetric(metric);
+  optimizer->SetScalesEstimator(scales);
+  optimizer->SetLearningRate(2.0);
+  optimizer->SetMinimumStepLength(0.01);
+  optimizer->SetRelaxationFactor(0.6);
+  optimizer->SetNumberOfIterations(static_cast<itk::SizeValueType>(iterations));
+  optimizer->SetReturnBestParametersAndValue(true);
+  optimizer->SetDoEstimateLearningRateOnce(true);
+  auto method = Method::New();
+  FloatImage::Pointer f = itkView<float>(fixed);
+  FloatImage::Pointer m = itkView<float>(moving);
+  method->SetFixedImage(f);
+  method->SetMovingImage(m);
+  method->SetMetric(metric);
+  method->SetOptimizer(optimizer);
+  method->SetInitialTransform(transform);
+  method->InPlaceOn();
+  typename Method::ShrinkFactorsArrayType shrink(2);
+  shrink[0] = 2;
+  shrink[1] = 1;
+  typename Method::SmoothingSigmasArrayType sigmas(2);
+  sigmas[0] = 1.0;
+  sigmas[1] = 0.0;
+  method->SetNumberOfLevels(2);
+  method->SetShrinkFactorsPerLevel(shrink);
+  method->SetSmoothingSigmasPerLevel(sigmas);
+  method->SetSmoothingSigmasAreSpecifiedInPhysicalUnits(false);
+  method->Update();
+}
+
+// Dice of the patient binary and the template binary pulled through `toTemplate`,
+// over the patient's grid around its object.
+double diceThrough(const Volume& patientBinary, const Volume& templateBinary, const Affine& toTemplate) {
+  const Geometry& g = patientBinary.geometry();
+  const Geometry& tg = templateBinary.geometry();
+  const uint8_t* p = patientBinary.data<uint8_t>();
+  const uint8_t* t = templateBinary.data<uint8_t>();
+  int64_t np = 0, nt = 0, both = 0;
+  for (int64_t k = 0; k < g.size[2]; ++k)
+    for (int64_t j = 0; j < g.size[1]; ++j)
+      for (int64_t i = 0; i < g.size[0]; ++i) {
+        const Vec3 q = tg.physicalToIndex(toTemplate.apply(g.indexToPhysical({double(i), double(j), double(k)})));
+        const int64_t ti = std::llround(q[0]), tj = std::llround(q[1]), tk = std::llround(q[2]);
+        const bool a = p[g.offset(i, j, k)] != 0;
+        const bool b = tg.contains(ti, tj, tk) && t[tg.offset(ti, tj, tk)] != 0;
+        np += a;
+        nt += b;
+        both += a && b;
+      }
+  return np + nt ? 2.0 * both / double(np + nt) : 0.0;
+}
+
+struct PatientSide {
+  std::string kidneyName;  // template kidney to register
+  Volume binary;           // the patient's kidney (mask grid crop)
+  Box box;                 // where `binary` lies in the mask
+};
+
+}  // namespace
+
+SampleResult sampleTemplate(const Volume& mask, const LabelTable& table, const TemplateCase& tpl,
+                            const SampleParameters& p, const Progress& progress, const std::string& maskName) {
+  requireLabelImage(mask, maskName);
+  if (tpl.labels.empty()) throw inputError(tpl.source, "template is empty");
+  const std::vector<int> present = labelValuesPresent(mask);
+  const Geometry& mg = mask.geometry();
+  const double padMm = p.distanceClampMm + 2.0 * p.workingSpacingMm;
+
+  // The patient's kidneys, each with the template kidney it is matched to.
+  std::vector<PatientSide> sides;
+  for (const char* name : {"kidney_left", "kidney_right"}) {
+    auto v = table.valueOf(name);
+    if (!v || std::find(present.begin(), present.end(), *v) == present.end()) continue;
+    PatientSide s;
+    s.kidneyName = name;
+    s.box = padBoxMm(boundingBox(mask, {*v}), padMm, mg);
+    s.binary = binaryOf(crop(mask, s.box), {*v});
+    sides.push_back(std::move(s));
+  }
+  if (sides.empty()) {
+    // A kidney label without sides: its two largest parts, the one further to
+    // the patient's left (larger L coordinate) is the left kidney.
+    auto v = table.valueOf("kidney");
+    if (v && std::find(present.begin(), present.end(), *v) != present.end()) {
+      const Box whole = padBoxMm(boundingBox(mask, {*v}), padMm, mg);
+      const Volume b = binaryOf(crop(mask, whole), {*v});
+      int count = 0;
+      const Volume cc = connectedComponents(b, &count);
+      std::vector<std::pair<double, int>> parts;
+      for (int c = 1; c <= std::min(count, 2); ++c) {
+        Volume part = b.like(PixelType::UInt8);
+        const int32_t* pc = cc.data<int32_t>();
+        uint8_t* pp = part.data<uint8_t>();
+        for (int64_t i = 0; i < part.voxelCount(); ++i) pp[i] = pc[i] == c;
+        parts.push_back({centroidOf(part).first[0], c});
+      }
+      std::sort(parts.begin(), parts.end());
+      for (size_t q = 0; q < parts.size(); ++q) {
+        PatientSide s;
+        s.kidneyName = (parts.size() == 1 || q == parts.size() - 1) ? "kidney_left" : "kidney_right";
+        if (parts.size() == 1) s.kidneyName = centroidOf(b).first[0] > 0 ? "kidney_left" : "kidney_right";
+        Volume part = b.like(PixelType::UInt8);
+        const int32_t* pc = cc.data<int32_t>();
+        uint8_t* pp = part.data<uint8_t>();
+        for (int64_t i = 0; i < part.voxelCount(); ++i) pp[i] = pc[i] == parts[q].second;
+        s.box = whole;
+        s.binary = part;
+        sides.push_back(std::move(s));
+      }
+    }
+  }
+  if (sides.empty())
+    throw inputError(maskName, "has no kidney label (kidney_left, kidney_right or kidney): the template sample needs one");
+
+  // Template structures per side: each vessel voxel belongs to its nearer template kidney.
+  const Volume& tl = tpl.labels;
+  const int tKL = *tpl.table.valueOf("kidney_left"), tKR = *tpl.table.valueOf("kidney_right");
+  const Volume tDistL = distanceToMm(binaryOf(tl, {tKL})), tDistR = distanceToMm(binaryOf(tl, {tKR}));
+  struct Carried {
+    int templateValue;
+    int patientValue;
+  };
+  SampleResult result;
+  result.table = table;
+  result.mask = mask.clone();
+  std::map<int, int> patientValueOf;  // template value -> patient value
+  for (const LabelEntry& e : tpl.table.entries()) {
+    if (e.name.rfind("kidney", 0) == 0) continue;
+    int value;
+    if (auto existing = result.table.valueOf(e.name)) {
+      value = *existing;
+    } else {
+      LabelEntry ne = LabelTable::schemaEntry(e.name, 0);
+      auto schemaValue = LabelTable::caseSchema().valueOf(e.name);
+      value = (schemaValue && !result.table.find(*schemaValue)) ? *schemaValue : result.table.maxValue() + 1;
+      ne.value = value;
+      result.table.set(ne);
+    }
+    patientValueOf[e.value] = value;
+  }
+
+  for (size_t si = 0; si < sides.size(); ++si) {
+    const PatientSide& side = sides[si];
+    const Progress sp = progress.sub(double(si) / sides.size(), double(si + 1) / sides.size());
+    sp.report(0.0, "template sample: " + side.kidneyName);
+    const bool left = side.kidneyName == "kidney_left";
+    const int tKidney = left ? tKL : tKR;
+    const Box tBox = padBoxMm(boundingBox(tl, {tKidney}), padMm, tl.geometry());
+    const Volume tKidneyBinary = binaryOf(crop(tl, tBox), {tKidney});
+
+    // Moment initialisation: centres of mass and the volume ratio.
+    auto [pc, pn] = centroidOf(side.binary);
+    auto [tc, tn] = centroidOf(tKidneyBinary);
+    const double pVol = pn * side.binary.geometry().voxelVolumeMm3();
+    const double tVol = tn * tKidneyBinary.geometry().voxelVolumeMm3();
+    const Geometry fixedGrid = workingGrid(side.binary.geometry(), p.workingSpacingMm);
+    const Geometry movingGrid = workingGrid(tKidneyBinary.geometry(), p.workingSpacingMm);
+    const Volume fixed = clampedDistance(side.binary, fixedGrid, p.distanceClampMm);
+    const Volume moving = clampedDistance(tKidneyBinary, movingGrid, p.distanceClampMm);
+    auto similarity = itk::Similarity3DTransform<double>::New();
+    itk::Point<double, 3> centre;
+    itk::Vector<double, 3> shift;
+    for (int d = 0; d < 3; ++d) {
+      centre[d] = pc[d];
+      shift[d] = tc[d] - pc[d];
+    }
+    similarity->SetCenter(centre);
+    similarity->SetTranslation(shift);
+    similarity->SetScale(std::cbrt(tVol / std::max(pVol, 1e-9)));
+    SideRegistration reg;
+    reg.kidney = side.kidneyName;
+    reg.diceBefore = diceThrough(side.binary, tKidneyBinary, affineOf(similarity.GetPointer()));
+    sp.throwIfCancelled();
+
+    runRegistration(fixed, moving, similarity.GetPointer(), p.iterations);
+    Affine toTemplate = affineOf(similarity.GetPointer());
+    reg.scale = similarity->GetScale();
+    sp.report(0.4, "template sample: " + side.kidneyName);
+    sp.throwIfCancelled();
+    if (p.affine) {
+      auto affine = itk::AffineTransform<double, 3>::New();
+      affine->SetCenter(similarity->GetCenter());
+      affine->SetMatrix(similarity->GetMatrix());
+      affine->SetTranslation(similarity->GetTranslation());
+      runRegistration(fixed, moving, affine.GetPointer(), p.iterations);
+      toTemplate = affineOf(affine.GetPointer());
+    }
+    reg.dice = diceThrough(side.binary, tKidneyBinary, toTemplate);
+    for (int i = 0; i < 9; ++i) reg.transform[i] = toTemplate.m[i];
+    for (int i = 0; i < 3; ++i) reg.transform[9 + i] = toTemplate.t[i];
+    sp.report(0.7, "template sample: carrying " + side.kidneyName);
+    sp.throwIfCancelled();
+
+    // Carry this side's structures: pull every patient voxel of their box from the template.
+    const Geometry& tg = tl.geometry();
+    const uint8_t* tp = tl.data<uint8_t>();
+    const float* dl = tDistL.data<float>();
+    const float* dr = tDistR.data<float>();
+    std::vector<int> sideValues(256, 0);
+    for (const auto& [tv, pv] : patientValueOf) {
+      const LabelEntry* e = tpl.table.find(tv);
+      const bool otherSide = e && e->name.size() > 5 &&
+                             (left ? e->name.find("_right") != std::string::npos : e->name.find("_left") != std::string::npos);
+      if (!otherSide && tv >= 0 && tv < 256) sideValues[tv] = pv;
+    }
+    Box carried{{tg.size[0], tg.size[1], tg.size[2]}, {0, 0, 0}};
+    for (int64_t k = 0; k < tg.size[2]; ++k)
+      for (int64_t j = 0; j < tg.size[1]; ++j)
+        for (int64_t i = 0; i < tg.size[0]; ++i) {
+          const int64_t o = tg.offset(i, j, k);
+          if (!sideValues[tp[o]] || (left ? dl[o] > dr[o] : dr[o] > dl[o])) continue;
+          const int64_t idx[3] = {i, j, k};
+          for (int d = 0; d < 3; ++d) {
+            carried.begin[d] = std::min(carried.begin[d], idx[d]);
+            carried.end[d] = std::max(carried.end[d], idx[d] + 1);
+          }
+        }
+    if (carried.empty()) {
+      result.sides.push_back(reg);
+      continue;
+    }
+    const Affine toPatient = toTemplate.inverse();
+    Vec3 lo{1e300, 1e300, 1e300}, hi{-1e300, -1e300, -1e300};
+    for (int corner = 0; corner < 8; ++corner) {
+      const Vec3 ijk{(corner & 1) ? carried.end[0] - 0.5 : carried.begin[0] - 0.5,
+                     (corner & 2) ? carried.end[1] - 0.5 : carried.begin[1] - 0.5,
+                     (corner & 4) ? carried.end[2] - 0.5 : carried.begin[2] - 0.5};
+      const Vec3 q = mg.physicalToIndex(toPatient.apply(tg.indexToPhysical(ijk)));
+      for (int d = 0; d < 3; ++d) {
+        lo[d] = std::min(lo[d], q[d]);
+        hi[d] = std::max(hi[d], q[d]);
+      }
+    }
+    Box pb;
+    for (int d = 0; d < 3; ++d) {
+      pb.begin[d] = std::clamp<int64_t>(static_cast<int64_t>(std::floor(lo[d])), 0, mg.size[d]);
+      pb.end[d] = std::clamp<int64_t>(static_cast<int64_t>(std::ceil(hi[d])) + 1, 0, mg.size[d]);
+    }
+    if (pb.empty()) {
+      result.sides.push_back(reg);
+      continue;
+    }
+    int64_t carriedVoxels = 0;
+    dispatchPixelType(result.mask.pixelType(), [&](auto tag) {
+      using T = decltype(tag);
+      T* out = static_cast<T*>(result.mask.raw());
+      for (int64_t k = pb.begin[2]; k < pb.end[2]; ++k)
+        for (int64_t j = pb.begin[1]; j < pb.end[1]; ++j)
+          for (int64_t i = pb.begin[0]; i < pb.end[0]; ++i) {
+            const int64_t o = mg.offset(i, j, k);
+            if (out[o] != T(0)) continue;
+            const Vec3 q = tg.physicalToIndex(toTemplate.apply(mg.indexToPhysical({double(i), double(j), double(k)})));
+            const int64_t ti = std::llround(q[0]), tj = std::llround(q[1]), tk = std::llround(q[2]);
+            if (!tg.contains(ti, tj, tk)) continue;
+            const int64_t to = tg.offset(ti, tj, tk);
+            const int pv = sideValues[tp[to]];
+            if (!pv || (left ? dl[to] > dr[to] : dr[to] > dl[to])) continue;
+            out[o] = static_cast<T>(pv);
+            ++carriedVoxels;
+          }
+      return 0;
+    });
+    reg.voxelsCarried = carriedVoxels;
+    result.sides.push_back(reg);
+  }
+  progress.report(1.0, "template sample: done");
+  return result;
+}
+
+}  // namespace nephro::post

@@ -1,0 +1,73 @@
+#pragma once
+// Reconnection of broken renal arteries and ureters. Fragments of the structure
+// are bridged to the main tree (joined to the aorta, or to the kidney and
+// bladder for a ureter) or to each other: candidate bridges run from skeleton
+// ends within a maximum gap whose direction agrees with the vessel's, follow a
+// minimal-cost path through contrast-enhanced voxels when a CT is given (a
+// smooth Hermite curve without one), and are painted as a tube whose radius
+// follows the local radius at both ends. Every candidate is reported.
+#include <string>
+#include <vector>
+
+#include "common/Progress.h"
+#include "image/Volume.h"
+#include "labels/LabelTable.h"
+#include "post/Parameters.h"
+
+namespace nephro::post {
+
+enum class TubularStructure { Artery, Ureter };
+
+struct ReconnectionParameters {
+  double maxGapMm = 12.0;        // longest gap bridged (between the fragment faces)
+  double minFragmentMm3 = 15.0;  // smaller fragments are noise: never bridged
+  double maxAngleDeg = 60.0;     // bridge direction vs. the vessel's direction at each end
+  double huMin = 150.0;          // contrast window of the CT (used with a CT only)
+  double huMax = 1500.0;
+  double radiusScale = 1.0;      // tube radius relative to the local vessel radius
+  bool keepUnjoined = true;      // keep fragments that could not be joined
+  double workingSpacingMm = 1.0; // grid of skeleton and path search (0 = the mask's)
+
+  // Defaults suited to each structure (arteries in the arterial phase, ureters in the delayed one).
+  static ReconnectionParameters defaults(TubularStructure structure);
+  static std::vector<ParameterInfo> describe(TubularStructure structure);
+  bool set(const std::string& key, double value);
+  double get(const std::string& key) const;
+};
+
+struct Bridge {
+  std::string structure;       // label name, e.g. "artery", "ureter_left"
+  int fromComponent = 0;       // component ids (1 = largest) of the working region
+  int toComponent = 0;
+  std::string toKind;          // "end" (fragment end to end) or "side" (end to a vessel wall)
+  Vec3 fromPoint{};            // LPS mm, the two faces the bridge joins
+  Vec3 toPoint{};
+  double gapMm = 0.0;          // distance between the faces
+  double pathLengthMm = 0.0;   // length of the painted path
+  double angleDeg = 0.0;       // worst angle to the vessel direction at the ends
+  double cost = 0.0;           // ranking cost (lower is better)
+  double contrastFraction = -1.0;  // share of the path in the HU window (-1 without CT)
+  std::string decision;        // "bridged" or "rejected: <why>"
+  int64_t voxelsPainted = 0;
+};
+
+struct ReconnectionResult {
+  Volume mask;        // the input mask with bridges painted (and unjoined fragments removed if asked)
+  LabelTable table;   // the input table
+  std::vector<Bridge> bridges;
+  int fragments = 0;  // components of the structure not joined to the main tree before
+  int joined = 0;     // of those, joined after
+  int removed = 0;    // removed as noise or as unjoined
+  int64_t voxelsPainted = 0;
+  std::string toJson() const;
+};
+
+// `ct` (optional, same grid as the mask): arterial phase for arteries, delayed for ureters.
+// Throws an input error naming `maskName` when the mask lacks the structure's
+// labels, and naming `ctName` when the CT's geometry differs from the mask's.
+ReconnectionResult reconnect(TubularStructure structure, const Volume& mask, const LabelTable& table,
+                             const Volume* ct, const ReconnectionParameters& parameters,
+                             const Progress& progress = {}, const std::string& maskName = "mask",
+                             const std::string& ctName = "image");
+
+}  // namespace nephro::post

@@ -1,0 +1,158 @@
+#include "widgets/LabelTableModel.h"
+
+#include <QPixmap>
+#include <QPainter>
+#include <cmath>
+
+namespace nephro::widgets {
+
+LabelTableModel::LabelTableModel(WorkspaceModel* workspace, QObject* parent)
+    : QAbstractTableModel(parent), workspace_(workspace) {
+  connect(workspace, &WorkspaceModel::layersChanged, this, &LabelTableModel::rebuild);
+  connect(workspace, &WorkspaceModel::labelDisplayChanged, this,
+          &LabelTableModel::onLabelDisplayChanged);
+  rebuild();
+}
+
+void LabelTableModel::rebuild() {
+  beginResetModel();
+  rows_.clear();
+  if (workspace_)
+    for (const Layer& layer : workspace_->layers())
+      for (const LabelEntry& e : layer.table.entries()) rows_.push_back(Row{layer.id, e.value});
+  endResetModel();
+}
+
+int LabelTableModel::rowOf(int layerId, int value) const {
+  for (size_t i = 0; i < rows_.size(); ++i)
+    if (rows_[i].layerId == layerId && rows_[i].value == value) return int(i);
+  return -1;
+}
+
+void LabelTableModel::onLabelDisplayChanged(int layerId, int value) {
+  const int row = rowOf(layerId, value);
+  if (row >= 0) emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+int LabelTableModel::rowCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : int(rows_.size());
+}
+
+int LabelTableModel::columnCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant LabelTableModel::data(const QModelIndex& index, int role) const {
+  if (!index.isValid() || !workspace_ || index.row() >= int(rows_.size())) return {};
+  const Row& r = rows_[size_t(index.row())];
+  const Layer* layer = workspace_->layer(r.layerId);
+  if (!layer) return {};
+  const LabelEntry* entry = layer->table.find(r.value);
+  const LabelDisplay* display = workspace_->labelDisplay(r.layerId, r.value);
+  if (!entry || !display) return {};
+  if (role == LayerIdRole) return r.layerId;
+  if (role == LabelValueRole) return r.value;
+
+  switch (index.column()) {
+    case Visible:
+      if (role == Qt::CheckStateRole) return display->visible ? Qt::Checked : Qt::Unchecked;
+      if (role == Qt::ToolTipRole) return tr("Show or hide this label in every view");
+      break;
+    case Color:
+      if (role == Qt::DecorationRole || role == Qt::EditRole) return display->color;
+      if (role == Qt::ToolTipRole)
+        return tr("%1 — double-click to change").arg(display->color.name());
+      break;
+    case Name:
+      if (role == Qt::DisplayRole)
+        return QString::fromStdString(entry->displayName.empty() ? entry->name
+                                                                 : entry->displayName);
+      if (role == Qt::ToolTipRole)
+        return QString("%1 (value %2)%3")
+            .arg(QString::fromStdString(entry->name))
+            .arg(entry->value)
+            .arg(entry->code.empty() ? QString() : "\n" + QString::fromStdString(entry->code));
+      break;
+    case LayerName:
+      if (role == Qt::DisplayRole) return layer->name;
+      if (role == Qt::ToolTipRole) return layer->sourcePath;
+      break;
+    case Opacity:
+      if (role == Qt::DisplayRole) return QString("%1%").arg(std::lround(display->opacity * 100));
+      if (role == Qt::EditRole) return int(std::lround(display->opacity * 100));
+      if (role == Qt::TextAlignmentRole) return int(Qt::AlignRight | Qt::AlignVCenter);
+      break;
+    case VolumeMl:
+      if (role == Qt::DisplayRole) return QString::number(layer->volumeMl(r.value), 'f', 2);
+      if (role == Qt::EditRole) return layer->volumeMl(r.value);
+      if (role == Qt::TextAlignmentRole) return int(Qt::AlignRight | Qt::AlignVCenter);
+      if (role == Qt::ToolTipRole)
+        return tr("%1 voxels").arg(layer->voxelCount(r.value));
+      break;
+    default: break;
+  }
+  return {};
+}
+
+bool LabelTableModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+  if (!index.isValid() || !workspace_ || index.row() >= int(rows_.size())) return false;
+  const Row r = rows_[size_t(index.row())];
+  if (!workspace_->labelDisplay(r.layerId, r.value)) return false;
+  switch (index.column()) {
+    case Visible:
+      if (role != Qt::CheckStateRole) return false;
+      workspace_->setLabelVisible(r.layerId, r.value,
+                                  value.value<Qt::CheckState>() == Qt::Checked);
+      return true;
+    case Color: {
+      if (role != Qt::EditRole) return false;
+      const QColor c = value.value<QColor>();
+      if (!c.isValid()) return false;
+      workspace_->setLabelColor(r.layerId, r.value, c);
+      return true;
+    }
+    case Opacity: {
+      if (role != Qt::EditRole) return false;
+      bool ok = false;
+      const double percent = value.toString().remove('%').trimmed().toDouble(&ok);
+      if (!ok) return false;
+      workspace_->setLabelOpacity(r.layerId, r.value, percent / 100.0);
+      return true;
+    }
+    default: return false;
+  }
+}
+
+QVariant LabelTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
+  if (orientation != Qt::Horizontal) return {};
+  if (role == Qt::DisplayRole) {
+    switch (section) {
+      case Visible: return QString();
+      case Color: return QString();
+      case Name: return tr("Label");
+      case LayerName: return tr("Layer");
+      case Opacity: return tr("Opacity");
+      case VolumeMl: return tr("Volume (mL)");
+      default: return {};
+    }
+  }
+  if (role == Qt::ToolTipRole) {
+    switch (section) {
+      case Visible: return tr("Visible");
+      case Color: return tr("Colour");
+      case VolumeMl: return tr("Voxel count × voxel volume");
+      default: return {};
+    }
+  }
+  return {};
+}
+
+Qt::ItemFlags LabelTableModel::flags(const QModelIndex& index) const {
+  if (!index.isValid()) return Qt::NoItemFlags;
+  Qt::ItemFlags f = Qt::ItemIsEnabled | Qt::ItemIsSelectable;
+  if (index.column() == Visible) f |= Qt::ItemIsUserCheckable;
+  if (index.column() == Color || index.column() == Opacity) f |= Qt::ItemIsEditable;
+  return f;
+}
+
+}  // namespace nephro::widgets

@@ -1,0 +1,108 @@
+#include "widgets/LabelTableView.h"
+
+#include <QColorDialog>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QPainter>
+#include <QSpinBox>
+#include <QStyledItemDelegate>
+#include <set>
+
+namespace nephro::widgets {
+
+namespace {
+
+// Opacity as a 0..100 % spin box; colour as a filled rounded swatch.
+class LabelDelegate : public QStyledItemDelegate {
+ public:
+  using QStyledItemDelegate::QStyledItemDelegate;
+
+  QWidget* createEditor(QWidget* parent, const QStyleOptionViewItem& option,
+                        const QModelIndex& index) const override {
+    if (index.column() == LabelTableModel::Opacity) {
+      auto* spin = new QSpinBox(parent);
+      spin->setRange(0, 100);
+      spin->setSuffix("%");
+      spin->setSingleStep(10);
+      return spin;
+    }
+    if (index.column() == LabelTableModel::Color) return nullptr;  // a colour dialog instead
+    return QStyledItemDelegate::createEditor(parent, option, index);
+  }
+
+  void paint(QPainter* painter, const QStyleOptionViewItem& option,
+             const QModelIndex& index) const override {
+    if (index.column() != LabelTableModel::Color) {
+      QStyledItemDelegate::paint(painter, option, index);
+      return;
+    }
+    QStyleOptionViewItem opt(option);
+    initStyleOption(&opt, index);
+    opt.icon = QIcon();
+    opt.features &= ~QStyleOptionViewItem::HasDecoration;
+    QStyledItemDelegate::paint(painter, opt, QModelIndex());
+    const QColor c = index.data(Qt::EditRole).value<QColor>();
+    const QRect r = option.rect.adjusted(5, 4, -5, -4);
+    painter->save();
+    painter->setRenderHint(QPainter::Antialiasing);
+    painter->setPen(QPen(c.darker(160), 1));
+    painter->setBrush(c);
+    painter->drawRoundedRect(r, 3, 3);
+    painter->restore();
+  }
+};
+
+}  // namespace
+
+LabelTableView::LabelTableView(QWidget* parent) : QTableView(parent) {
+  setObjectName("labelTable");
+  setItemDelegate(new LabelDelegate(this));
+  setSelectionBehavior(QAbstractItemView::SelectRows);
+  setSelectionMode(QAbstractItemView::ExtendedSelection);
+  setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+  setAlternatingRowColors(true);
+  setShowGrid(false);
+  setWordWrap(false);
+  verticalHeader()->hide();
+  verticalHeader()->setDefaultSectionSize(22);
+  horizontalHeader()->setHighlightSections(false);
+  connect(this, &QTableView::doubleClicked, this, &LabelTableView::onDoubleClicked);
+}
+
+void LabelTableView::setLabelModel(LabelTableModel* model) {
+  model_ = model;
+  setModel(model);
+  auto* h = horizontalHeader();
+  h->setSectionResizeMode(LabelTableModel::Visible, QHeaderView::Fixed);
+  h->setSectionResizeMode(LabelTableModel::Color, QHeaderView::Fixed);
+  h->setSectionResizeMode(LabelTableModel::Name, QHeaderView::Stretch);
+  h->setSectionResizeMode(LabelTableModel::LayerName, QHeaderView::ResizeToContents);
+  h->setSectionResizeMode(LabelTableModel::Opacity, QHeaderView::ResizeToContents);
+  h->setSectionResizeMode(LabelTableModel::VolumeMl, QHeaderView::ResizeToContents);
+  h->resizeSection(LabelTableModel::Visible, 26);
+  h->resizeSection(LabelTableModel::Color, 34);
+  connect(selectionModel(), &QItemSelectionModel::selectionChanged, this,
+          &LabelTableView::selectedLabelsChanged);
+  connect(model, &QAbstractItemModel::modelReset, this, &LabelTableView::selectedLabelsChanged);
+}
+
+std::vector<std::pair<int, int>> LabelTableView::selectedLabels() const {
+  std::vector<std::pair<int, int>> out;
+  if (!model_ || !selectionModel()) return out;
+  std::set<int> rows;
+  for (const QModelIndex& i : selectionModel()->selectedIndexes()) rows.insert(i.row());
+  for (int row : rows) {
+    const auto& r = model_->rowAt(row);
+    out.emplace_back(r.layerId, r.value);
+  }
+  return out;
+}
+
+void LabelTableView::onDoubleClicked(const QModelIndex& index) {
+  if (!model_ || index.column() != LabelTableModel::Color) return;
+  const QColor current = index.data(Qt::EditRole).value<QColor>();
+  const QColor chosen = QColorDialog::getColor(current, this, tr("Label colour"));
+  if (chosen.isValid()) model_->setData(index, chosen, Qt::EditRole);
+}
+
+}  // namespace nephro::widgets

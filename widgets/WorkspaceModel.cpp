@@ -1,0 +1,189 @@
+#include "widgets/WorkspaceModel.h"
+
+#include <algorithm>
+
+namespace nephro::widgets {
+
+QString phaseLetter(Phase phase) {
+  switch (phase) {
+    case Phase::Arterial: return "A";
+    case Phase::Portal: return "P";
+    case Phase::Delayed: return "D";
+  }
+  return {};
+}
+
+QString phaseName(Phase phase) {
+  switch (phase) {
+    case Phase::Arterial: return QObject::tr("Arterial");
+    case Phase::Portal: return QObject::tr("Portal");
+    case Phase::Delayed: return QObject::tr("Delayed");
+  }
+  return {};
+}
+
+std::optional<Phase> phaseFromLetter(const QString& letter) {
+  const QString l = letter.trimmed().toUpper();
+  if (l == "A") return Phase::Arterial;
+  if (l == "P") return Phase::Portal;
+  if (l == "D") return Phase::Delayed;
+  return std::nullopt;
+}
+
+QColor toQColor(const Rgb& rgb) { return QColor(rgb.r, rgb.g, rgb.b); }
+Rgb toRgb(const QColor& c) { return Rgb{uint8_t(c.red()), uint8_t(c.green()), uint8_t(c.blue())}; }
+
+int64_t Layer::voxelCount(int value) const {
+  return value >= 0 && size_t(value) < voxelCounts.size() ? voxelCounts[size_t(value)] : 0;
+}
+
+double Layer::volumeMl(int value) const {
+  if (mask.empty()) return 0.0;
+  return double(voxelCount(value)) * mask.geometry().voxelVolumeMm3() / 1000.0;
+}
+
+WorkspaceModel::WorkspaceModel(QObject* parent) : QObject(parent) {}
+
+void WorkspaceModel::setPhase(Phase phase, const Volume& volume, const QString& path) {
+  const bool first = loadedPhases().empty();
+  phases_[int(phase)] = PhaseSlot{volume, path};
+  if (first || !hasPhase(current_)) current_ = phase;
+  emit phasesChanged();
+  if (first) emit currentPhaseChanged(current_);
+}
+
+void WorkspaceModel::clearPhase(Phase phase) {
+  phases_[int(phase)] = PhaseSlot{};
+  if (current_ == phase) {
+    auto loaded = loadedPhases();
+    if (!loaded.empty()) current_ = loaded.front();
+  }
+  emit phasesChanged();
+  emit currentPhaseChanged(current_);
+}
+
+bool WorkspaceModel::hasPhase(Phase phase) const { return !phases_[int(phase)].volume.empty(); }
+const Volume& WorkspaceModel::phase(Phase phase) const { return phases_[int(phase)].volume; }
+QString WorkspaceModel::phasePath(Phase phase) const { return phases_[int(phase)].path; }
+
+std::vector<Phase> WorkspaceModel::loadedPhases() const {
+  std::vector<Phase> out;
+  for (int i = 0; i < kPhaseCount; ++i)
+    if (hasPhase(Phase(i))) out.push_back(Phase(i));
+  return out;
+}
+
+void WorkspaceModel::setCurrentPhase(Phase phase) {
+  if (!hasPhase(phase) || phase == current_) return;
+  current_ = phase;
+  emit currentPhaseChanged(phase);
+}
+
+int WorkspaceModel::addLayer(const QString& name, const Volume& mask, const LabelTable& table,
+                             const QString& sourcePath) {
+  Layer layer;
+  layer.id = nextLayerId_++;
+  layer.name = name;
+  layer.sourcePath = sourcePath;
+  layer.mask = mask;
+  layer.table = table;
+  layer.voxelCounts = labelVoxelCounts(mask);
+  for (const LabelEntry& e : table.entries())
+    layer.display[e.value] = LabelDisplay{toQColor(e.color), 1.0, true};
+  // Values present in the mask but missing from the table still get drawn.
+  for (size_t v = 1; v < layer.voxelCounts.size(); ++v)
+    if (layer.voxelCounts[v] > 0 && !table.find(int(v))) {
+      const LabelEntry e = LabelTable::schemaEntry("label_" + std::to_string(v), int(v));
+      layer.table.set(e);
+      layer.display[int(v)] = LabelDisplay{toQColor(e.color), 1.0, true};
+    }
+  layers_.push_back(std::move(layer));
+  emit layersChanged();
+  return layers_.back().id;
+}
+
+void WorkspaceModel::removeLayer(int id) {
+  auto it = std::find_if(layers_.begin(), layers_.end(), [&](const Layer& l) { return l.id == id; });
+  if (it == layers_.end()) return;
+  layers_.erase(it);
+  emit meshesCleared(id);
+  emit layersChanged();
+}
+
+const Layer* WorkspaceModel::layer(int id) const {
+  for (const Layer& l : layers_)
+    if (l.id == id) return &l;
+  return nullptr;
+}
+
+Layer* WorkspaceModel::findLayer(int id) {
+  for (Layer& l : layers_)
+    if (l.id == id) return &l;
+  return nullptr;
+}
+
+void WorkspaceModel::setLayerVisible(int id, bool visible) {
+  Layer* l = findLayer(id);
+  if (!l || l->visible == visible) return;
+  l->visible = visible;
+  emit layerVisibilityChanged(id);
+}
+
+const LabelDisplay* WorkspaceModel::labelDisplay(int layerId, int value) const {
+  const Layer* l = layer(layerId);
+  if (!l) return nullptr;
+  auto it = l->display.find(value);
+  return it == l->display.end() ? nullptr : &it->second;
+}
+
+void WorkspaceModel::setLabelColor(int layerId, int value, const QColor& color) {
+  Layer* l = findLayer(layerId);
+  if (!l || !l->display.count(value) || !color.isValid()) return;
+  if (l->display[value].color == color) return;
+  l->display[value].color = color;
+  emit labelDisplayChanged(layerId, value);
+}
+
+void WorkspaceModel::setLabelOpacity(int layerId, int value, double opacity) {
+  Layer* l = findLayer(layerId);
+  if (!l || !l->display.count(value)) return;
+  opacity = std::clamp(opacity, 0.0, 1.0);
+  if (l->display[value].opacity == opacity) return;
+  l->display[value].opacity = opacity;
+  emit labelDisplayChanged(layerId, value);
+}
+
+void WorkspaceModel::setLabelVisible(int layerId, int value, bool visible) {
+  Layer* l = findLayer(layerId);
+  if (!l || !l->display.count(value)) return;
+  if (l->display[value].visible == visible) return;
+  l->display[value].visible = visible;
+  emit labelDisplayChanged(layerId, value);
+}
+
+void WorkspaceModel::setMesh(int layerId, const LabelMesh& mesh) {
+  Layer* l = findLayer(layerId);
+  if (!l) return;
+  l->meshes[mesh.value] = mesh;
+  emit meshAdded(layerId, mesh.value);
+}
+
+void WorkspaceModel::clearMeshes(int layerId) {
+  Layer* l = findLayer(layerId);
+  if (!l) return;
+  l->meshes.clear();
+  emit meshesCleared(layerId);
+}
+
+void WorkspaceModel::clear() {
+  for (const Layer& l : layers_) emit meshesCleared(l.id);
+  layers_.clear();
+  for (auto& p : phases_) p = PhaseSlot{};
+  current_ = Phase::Arterial;
+  emit layersChanged();
+  emit phasesChanged();
+}
+
+bool WorkspaceModel::empty() const { return layers_.empty() && loadedPhases().empty(); }
+
+}  // namespace nephro::widgets

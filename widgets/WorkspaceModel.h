@@ -1,0 +1,109 @@
+#pragma once
+// The study the window works on: up to three phases (A, P, D) and any number
+// of label layers, each with its label table, the per-label display state the
+// views share (colour, opacity, visibility) and its meshes. Views and panels
+// observe it through signals; it holds no widgets.
+#include <QColor>
+#include <QObject>
+#include <QString>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "image/Volume.h"
+#include "labels/LabelTable.h"
+#include "mesh/LabelMesher.h"
+
+namespace nephro::widgets {
+
+enum class Phase { Arterial = 0, Portal = 1, Delayed = 2 };
+constexpr int kPhaseCount = 3;
+QString phaseLetter(Phase phase);  // "A", "P", "D"
+QString phaseName(Phase phase);    // "Arterial", "Portal", "Delayed"
+std::optional<Phase> phaseFromLetter(const QString& letter);
+
+struct LabelDisplay {
+  QColor color;
+  double opacity = 1.0;
+  bool visible = true;
+};
+
+struct Layer {
+  int id = 0;
+  QString name;
+  QString sourcePath;  // empty for a layer made in this session
+  Volume mask;
+  LabelTable table;
+  std::map<int, LabelDisplay> display;  // per label value of the table
+  std::vector<int64_t> voxelCounts;     // index = label value
+  std::map<int, LabelMesh> meshes;      // per label value, as they are made
+  bool visible = true;
+
+  int64_t voxelCount(int value) const;
+  // Volume of a label in millilitres, from its voxel count and the voxel size.
+  double volumeMl(int value) const;
+};
+
+class WorkspaceModel : public QObject {
+  Q_OBJECT
+ public:
+  explicit WorkspaceModel(QObject* parent = nullptr);
+
+  // Phases.
+  void setPhase(Phase phase, const Volume& volume, const QString& path);
+  void clearPhase(Phase phase);
+  bool hasPhase(Phase phase) const;
+  const Volume& phase(Phase phase) const;
+  QString phasePath(Phase phase) const;
+  std::vector<Phase> loadedPhases() const;
+  // The phase shown in grey (the first loaded one unless chosen).
+  Phase currentPhase() const { return current_; }
+  void setCurrentPhase(Phase phase);
+  const Volume& currentVolume() const { return phase(current_); }
+
+  // Layers.
+  int addLayer(const QString& name, const Volume& mask, const LabelTable& table,
+               const QString& sourcePath = {});
+  void removeLayer(int id);
+  const std::vector<Layer>& layers() const { return layers_; }
+  const Layer* layer(int id) const;
+  void setLayerVisible(int id, bool visible);
+  void setLabelColor(int layerId, int value, const QColor& color);
+  void setLabelOpacity(int layerId, int value, double opacity);
+  void setLabelVisible(int layerId, int value, bool visible);
+  const LabelDisplay* labelDisplay(int layerId, int value) const;
+
+  // Meshes of a layer's labels (LPS).
+  void setMesh(int layerId, const LabelMesh& mesh);
+  void clearMeshes(int layerId);
+
+  // Everything: phases and layers.
+  void clear();
+  bool empty() const;
+
+ signals:
+  void phasesChanged();
+  void currentPhaseChanged(nephro::widgets::Phase phase);
+  void layersChanged();
+  void labelDisplayChanged(int layerId, int value);
+  void layerVisibilityChanged(int layerId);
+  void meshAdded(int layerId, int value);
+  void meshesCleared(int layerId);
+
+ private:
+  Layer* findLayer(int id);
+
+  struct PhaseSlot {
+    Volume volume;
+    QString path;
+  };
+  PhaseSlot phases_[kPhaseCount];
+  Phase current_ = Phase::Arterial;
+  std::vector<Layer> layers_;
+  int nextLayerId_ = 1;
+};
+
+QColor toQColor(const Rgb& rgb);
+Rgb toRgb(const QColor& color);
+
+}  // namespace nephro::widgets
