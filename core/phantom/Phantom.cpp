@@ -155,6 +155,7 @@ LabelTable phantomLabelTable() {
 PhantomCase generatePhantom(const PhantomOptions& o, const Progress& progress) {
   const Geometry g = phantomGeometry(o);
   Frame frame = frameFor(g);
+  frame.anatomySeed = o.seed;
   progress.report(0.0, "phantom anatomy");
   Volume tissueA = rasteriseTissue(g, frame);
   progress.throwIfCancelled();

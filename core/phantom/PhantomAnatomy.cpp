@@ -126,6 +126,23 @@ Tube makeTube(const std::vector<Vec3>& ctrl, double r0, double r1, double wiggle
   return tube;
 }
 
+// Seeded anatomical variation: each seed is another "patient".
+class Jitter {
+ public:
+  explicit Jitter(uint64_t seed) : state_(seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull) {}
+  double uniform(double lo, double hi) {
+    state_ += 0x9e3779b97f4a7c15ull;
+    uint64_t z = state_;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return lo + (hi - lo) * ((z >> 11) * (1.0 / 9007199254740992.0));
+  }
+
+ private:
+  uint64_t state_;
+};
+
 using TissueMask = uint64_t;
 constexpr TissueMask bit(Tissue t) { return TissueMask(1) << t; }
 constexpr TissueMask kAny = ~TissueMask(0);
@@ -231,8 +248,9 @@ class Rasteriser {
 
 // Body cross-section: an ellipse that widens slightly towards the pelvis.
 struct Body {
-  double ax(double z) const { return 172.0 + 8.0 * std::exp(-((z - 90.0) * (z - 90.0)) / (2 * 60.0 * 60.0)); }
-  double ay(double z) const { return 122.0 - 4.0 * std::sin(z / 450.0 * kPi); }
+  double sx = 1.0, sy = 1.0;
+  double ax(double z) const { return sx * 172.0 + 8.0 * std::exp(-((z - 90.0) * (z - 90.0)) / (2 * 60.0 * 60.0)); }
+  double ay(double z) const { return sy * 122.0 - 4.0 * std::sin(z / 450.0 * kPi); }
   double cy = 0.0;
   // Normalised radial coordinate after shrinking both axes by `inset` mm.
   double level(const Vec3& p, double inset) const {
@@ -280,7 +298,10 @@ const TissueProperties& tissueProperties(Tissue t) {
 
 Volume rasteriseTissue(const Geometry& grid, const Frame& frame) {
   Rasteriser r(grid, frame);
-  const Body body;
+  Jitter jit(frame.anatomySeed);
+  Body body;
+  body.sx = jit.uniform(0.96, 1.04);
+  body.sy = jit.uniform(0.96, 1.04);
 
   // Body wall: skin fat, then a muscle layer, then visceral fat inside.
   r.classifyAll([&](const Vec3& p) -> Tissue {
@@ -327,9 +348,11 @@ Volume rasteriseTissue(const Geometry& grid, const Frame& frame) {
   auto makeKidney = [&](double side, double zc) {
     KidneyGeom k;
     k.side = side;
-    const Rot rot = matmul(rotY(deg(-14.0 * side)), rotX(deg(-10.0)));
-    k.outer = {{side * 92.0, 38.0, zc}, {27.0, 22.0, 54.0}, rot};
-    k.inner = {k.outer.centre, {20.0, 15.0, 46.0}, rot};
+    const double size = jit.uniform(0.9, 1.1);
+    const Rot rot = matmul(rotY(deg((-14.0 + jit.uniform(-5, 5)) * side)), rotX(deg(-10.0 + jit.uniform(-5, 5))));
+    const Vec3 centre{side * (92.0 + jit.uniform(-4, 4)), 38.0 + jit.uniform(-3, 3), zc + jit.uniform(-10, 10)};
+    k.outer = {centre, {27.0 * size, 22.0 * size, 54.0 * size}, rot};
+    k.inner = {k.outer.centre, {27.0 * size - 7.0, 22.0 * size - 7.0, 54.0 * size - 8.0}, rot};
     k.hilumDir = normalized({-side * std::cos(deg(35.0)), -std::sin(deg(35.0)), 0.0});
     k.hilum = k.outer.surfacePoint(k.hilumDir);
     const Vec3 pc = add(k.outer.centre, mul(sub(k.hilum, k.outer.centre), 0.62));
@@ -346,9 +369,11 @@ Volume rasteriseTissue(const Geometry& grid, const Frame& frame) {
   const KidneyGeom right = makeKidney(-1.0, 284.0);
 
   // Tumour: an exophytic sphere on the lateral, lower, anterior face of the left kidney.
-  const Vec3 tumourDir = normalized({0.78, -0.35, -0.52});
+  const Vec3 tumourDir =
+      normalized({0.78 + jit.uniform(-0.1, 0.1), -0.35 + jit.uniform(-0.15, 0.15), -0.52 + jit.uniform(-0.25, 0.25)});
   const Vec3 tumourSurface = left.outer.surfacePoint(tumourDir);
-  const Sphere tumour{add(tumourSurface, mul(tumourDir, 3.0)), 16.0};
+  const double tumourRadius = jit.uniform(12.0, 18.0);
+  const Sphere tumour{add(tumourSurface, mul(tumourDir, 0.2 * tumourRadius)), tumourRadius};
 
   // Gerota's fascia: a thin shell around kidney (and tumour) enclosing the perirenal fat.
   for (const KidneyGeom* k : {&left, &right}) {
@@ -365,13 +390,17 @@ Volume rasteriseTissue(const Geometry& grid, const Frame& frame) {
   }
 
   // Liver (right upper quadrant) and spleen (left, posterior), outside the renal fascia.
-  const Ellipsoid liver{{-70.0, -8.0, 410.0}, {92.0, 95.0, 118.0}, rotZ(deg(-12.0))};
+  const double liverSize = jit.uniform(0.92, 1.08), spleenSize = jit.uniform(0.85, 1.15);
+  const Ellipsoid liver{{-70.0 + jit.uniform(-6, 6), -8.0, 410.0 + jit.uniform(-8, 8)},
+                        {92.0 * liverSize, 95.0 * liverSize, 118.0 * liverSize}, rotZ(deg(-12.0))};
   r.paintEllipsoid(liver, Liver, soft);
-  const Ellipsoid spleen{{98.0, 48.0, 392.0}, {34.0, 46.0, 58.0}, rotZ(deg(25.0))};
+  const Ellipsoid spleen{{98.0, 48.0, 392.0 + jit.uniform(-8, 8)}, {34.0 * spleenSize, 46.0 * spleenSize, 58.0 * spleenSize},
+                         rotZ(deg(25.0 + jit.uniform(-8, 8)))};
   r.paintEllipsoid(spleen, Spleen, soft);
 
   // Bladder, low and anterior.
-  const Ellipsoid bladder{{0.0, -38.0, 72.0}, {44.0, 34.0, 28.0}};
+  const double bladderSize = jit.uniform(0.85, 1.1);
+  const Ellipsoid bladder{{0.0, -38.0, 72.0}, {44.0 * bladderSize, 34.0 * bladderSize, 28.0 * bladderSize}};
   r.paintEllipsoid(bladder, Bladder, soft);
 
   // Kidney parenchyma: cortex rim, medulla inside, pelvis at the hilum.
@@ -397,22 +426,24 @@ Volume rasteriseTissue(const Geometry& grid, const Frame& frame) {
     const double s = k->side;
     // Starts just inside the hilum, in front of the artery.
     const Vec3 start = add(k->hilum, Vec3{s * 4.0, -9.0, 9.0});
+    const double hz = start[2];
     std::vector<Vec3> ctrl{start, add(start, {-s * 10.0, -4.0, -1.0})};
     if (isLeft) {
-      ctrl.push_back({50.0, -2.0, 306.0});
-      ctrl.push_back({18.0, -11.0, 303.0});  // in front of the aorta
-      ctrl.push_back({ivcAt[0] + 8.0, ivcAt[1] - 6.0, 300.0});
-      ctrl.push_back({ivcAt[0], ivcAt[1], 300.0});
+      ctrl.push_back({50.0, -2.0, hz - 3.0});
+      ctrl.push_back({18.0, -11.0, hz - 6.0});  // in front of the aorta
+      ctrl.push_back({ivcAt[0] + 8.0, ivcAt[1] - 6.0, hz - 9.0});
+      ctrl.push_back({ivcAt[0], ivcAt[1], hz - 9.0});
     } else {
-      ctrl.push_back({ivcAt[0] - 10.0, ivcAt[1] - 2.0, 288.0});
-      ctrl.push_back({ivcAt[0], ivcAt[1], 287.0});
+      ctrl.push_back({ivcAt[0] - 10.0, ivcAt[1] - 2.0, hz - 2.0});
+      ctrl.push_back({ivcAt[0], ivcAt[1], hz - 3.0});
     }
     const Tube vein = makeTube(ctrl, 5.0, 6.0);
     r.paintTube(vein, RenalVein, vesselOver | bit(isLeft ? CortexL : CortexR) | bit(isLeft ? MedullaL : MedullaR) |
                                      bit(isLeft ? PelvisL : PelvisR));
   }
-  const Tube ivc = makeTube({{-24.0, 18.0, 470.0}, {-24.0, 18.0, 300.0}, {-26.0, 20.0, 180.0}, {-30.0, 24.0, 125.0}},
-                            12.5, 9.0);
+  // The IVC ends above the iliac bifurcation (no iliac veins in this phantom).
+  const Tube ivc = makeTube({{-24.0, 18.0, 470.0}, {-24.0, 18.0, 300.0}, {-26.0, 20.0, 190.0}, {-28.0, 22.0, 160.0}},
+                            12.5, 10.0);
   r.paintTube(ivc, Ivc, vesselOver | bit(RenalVein) | bit(Liver));
 
   // Arteries: tortuous renal arteries tapering towards the hilum, where each
@@ -420,7 +451,8 @@ Volume rasteriseTissue(const Geometry& grid, const Frame& frame) {
   const Vec3 aortaC{18.0, 16.0, 0.0};
   for (const KidneyGeom* k : {&left, &right}) {
     const bool isLeft = k->side > 0;
-    const double zOst = isLeft ? 306.0 : 296.0;
+    // Ostia sit a little above the hilum, each kidney its own height.
+    const double zOst = k->hilum[2] + (isLeft ? 6.0 : 12.0);
     const Vec3 ostium{aortaC[0], aortaC[1], zOst};
     const Vec3 hilumEnd = add(k->hilum, Vec3{0.0, 5.0, 0.0});
     std::vector<Vec3> ctrl;
@@ -437,7 +469,8 @@ Volume rasteriseTissue(const Geometry& grid, const Frame& frame) {
     }
     ctrl.push_back(add(hilumEnd, {-k->side * 8.0, 2.0, 0.0}));
     ctrl.push_back(hilumEnd);
-    const Tube trunk = makeTube(ctrl, 3.6, 2.7, isLeft ? 3.0 : 1.5, 2.0, {0, 0, 1});
+    const Tube trunk =
+        makeTube(ctrl, 3.6, 2.7, (isLeft ? 3.0 : 1.5) * jit.uniform(0.6, 1.3), jit.uniform(1.5, 2.5), {0, 0, 1});
     const TissueMask artOver = vesselOver | bit(isLeft ? CortexL : CortexR) | bit(isLeft ? MedullaL : MedullaR) |
                                bit(isLeft ? PelvisL : PelvisR) | bit(Aorta);
     r.paintTube(trunk, RenalArtery, artOver);
@@ -471,7 +504,7 @@ Volume rasteriseTissue(const Geometry& grid, const Frame& frame) {
     const Tube ureter = makeTube({inside, start, add(start, {-s * 10.0, -6.0, -28.0}), {s * 58.0, 24.0, 200.0},
                                   {s * 54.0, 14.0, 150.0}, {s * 44.0, -4.0, 105.0}, {s * 28.0, -26.0, 82.0},
                                   {s * 14.0, -34.0, 70.0}},
-                                 2.6, 2.4, 2.0, 3.0, {1, 0, 0});
+                                 2.6, 2.4, jit.uniform(1.0, 3.0), jit.uniform(2.0, 4.0), {1, 0, 0});
     // Inside the kidney the tube is collecting system (kidney label, bright in
     // D); outside it is the ureter, so the two meet at the hilum.
     r.paintTube(ureter, isLeft ? PelvisL : PelvisR, bit(isLeft ? CortexL : CortexR) | bit(isLeft ? MedullaL : MedullaR));

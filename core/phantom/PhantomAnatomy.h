@@ -28,6 +28,7 @@ struct Frame {
   Vec3 refCentre{0.0, 0.0, 215.0};
   Vec3 shiftMm{0.0, 0.0, 0.0};   // added to the anatomy in physical space
   double minTubeRadiusRef = 0.0; // thin tubes never get narrower than this (ref mm)
+  uint64_t anatomySeed = 1;      // varies sizes, positions and paths: another patient
 };
 
 // Rasterises the tissue map on `grid` (axis-aligned, identity direction).
