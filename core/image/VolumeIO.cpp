@@ -334,6 +334,87 @@ void applyExactGeometry(const std::string& path, Geometry& g) {
 }
 
 
+// NIfTI-1 voxels streamed with zlib straight into the volume's buffer: ITK's
+// NIfTI reader holds the file's voxels and the image at once (2x the memory).
+// Geometry still comes from ITK's header parsing. Returns false (and the
+// caller uses ITK) for anything but a plain native-endian, unscaled 3D file
+// whose data type is the volume's.
+bool readNiftiVoxelsDirect(const std::string& path, const ImageInfo& info, Volume& out, const Progress& progress) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) return false;
+  unsigned char hdr[348];
+  if (gzread(f, hdr, sizeof hdr) != static_cast<int>(sizeof hdr)) {
+    gzclose(f);
+    return false;
+  }
+  auto i16 = [&](int off) { int16_t v; std::memcpy(&v, hdr + off, 2); return v; };
+  auto f32 = [&](int off) { float v; std::memcpy(&v, hdr + off, 4); return v; };
+  int32_t sizeofHdr;
+  std::memcpy(&sizeofHdr, hdr, 4);
+  const int16_t datatype = i16(70);
+  PixelType stored;
+  switch (datatype) {
+    case 2: stored = PixelType::UInt8; break;
+    case 4: stored = PixelType::Int16; break;
+    case 512: stored = PixelType::UInt16; break;
+    case 8: stored = PixelType::Int32; break;
+    case 16: stored = PixelType::Float32; break;
+    default: stored = PixelType::Float32; sizeofHdr = 0; break;
+  }
+  const float slope = f32(112), inter = f32(116), voxOffset = f32(108);
+  bool plain = sizeofHdr == 348 && stored == info.pixelType && (slope == 0.0f || (slope == 1.0f && inter == 0.0f)) &&
+               voxOffset >= 348.0f;
+  for (int d = 1; d <= 3 && plain; ++d) plain = i16(40 + 2 * d) == info.geometry.size[d - 1];
+  for (int d = 4; d <= 7 && plain; ++d) plain = i16(40 + 2 * d) <= 1 || d > i16(40);
+  if (!plain) {
+    gzclose(f);
+    return false;
+  }
+  Volume v(info.geometry, stored);
+  if (gzseek(f, static_cast<z_off_t>(voxOffset), SEEK_SET) < 0) {
+    gzclose(f);
+    throw inputError(path, "is truncated: voxel data offset beyond the end");
+  }
+  auto* dst = static_cast<unsigned char*>(v.raw());
+  const size_t total = v.byteSize();
+  size_t done = 0;
+  const size_t chunk = size_t(64) << 20;
+  while (done < total) {
+    const unsigned want = static_cast<unsigned>(std::min(chunk, total - done));
+    const int got = gzread(f, dst + done, want);
+    if (got <= 0) break;
+    done += static_cast<size_t>(got);
+    progress.report(0.05 + 0.9 * double(done) / double(total), "reading " + path);
+    if (progress.cancelled()) {
+      gzclose(f);
+      throw cancelledError();
+    }
+  }
+  gzclose(f);
+  if (done < total)
+    throw inputError(path, "is truncated: " + std::to_string(done) + " of " + std::to_string(total) +
+                               " bytes of voxel data present");
+  out = std::move(v);
+  return true;
+}
+
+// Compresses `from` into `to` (gzip, zlib level `level`), streaming.
+void gzipFile(const std::string& from, const std::string& to, int level) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in) throw outputError(from, "cannot reopen the uncompressed file");
+  const std::string mode = "wb" + std::to_string(std::clamp(level, 1, 9));
+  gzFile out = gzopen(to.c_str(), mode.c_str());
+  if (!out) throw outputError(to, "cannot open for writing");
+  std::vector<char> buf(size_t(8) << 20);
+  bool ok = true;
+  while (in && ok) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const auto n = in.gcount();
+    if (n > 0) ok = gzwrite(out, buf.data(), static_cast<unsigned>(n)) == static_cast<int>(n);
+  }
+  if (gzclose(out) != Z_OK || !ok) throw outputError(to, "write failed (disk full?)");
+}
+
 itk::ImageIOBase::Pointer openHeader(const std::string& path, ImageInfo& info) {
   registerImageIOs();
   itk::ImageIOBase::Pointer io =
@@ -415,8 +496,10 @@ Volume readVolume(const std::string& path, const ReadOptions& options, const Pro
     ImageInfo info;
     itk::ImageIOBase::Pointer io = openHeader(path, info);
     try {
-      volume = dispatchPixelType(info.pixelType,
-                                 [&](auto v) { return readWith<decltype(v)>(path, io); });
+      const bool direct = info.format == "NIfTI" && !options.forceItkReader &&
+                          readNiftiVoxelsDirect(path, info, volume, progress);
+      if (!direct)
+        volume = dispatchPixelType(info.pixelType, [&](auto v) { return readWith<decltype(v)>(path, io); });
     } catch (const itk::ExceptionObject& e) {
       throw inputError(path, "unreadable or truncated voxel data: " + oneLine(e));
     } catch (const std::bad_alloc&) {
@@ -436,6 +519,25 @@ void writeVolumeTo(const Volume& volume, const std::string& stagedPath, const Wr
   if (format.empty() || format == "DICOM" || endsWith(p, ".nhdr") || endsWith(p, ".mhd"))
     throw outputError(stagedPath, "unsupported output format (use .nii.gz, .nii, .nrrd or .mha)");
   const bool compress = options.compress && !endsWith(p, ".nii");
+  if (compress && endsWith(p, ".nii.gz")) {
+    // ITK's NIfTI writer compresses at a fixed, slow level: write plain NIfTI
+    // next to the target and stream it through zlib at the requested level.
+    const std::string plain = stagedPath.substr(0, stagedPath.size() - 3);
+    WriteOptions uncompressed = options;
+    uncompressed.compress = false;
+    try {
+      writeVolumeTo(volume, plain, uncompressed);
+      gzipFile(plain, stagedPath, options.compressionLevel > 0 ? options.compressionLevel : 1);
+    } catch (...) {
+      std::error_code ec;
+      fs::remove(plain, ec);
+      fs::remove(stagedPath, ec);
+      throw;
+    }
+    std::error_code ec;
+    fs::remove(plain, ec);
+    return;
+  }
   try {
     dispatchPixelType(volume.pixelType(), [&](auto v) {
       using T = decltype(v);

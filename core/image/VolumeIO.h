@@ -31,6 +31,9 @@ struct DicomSeries {
 struct ReadOptions {
   // DICOM folders holding several series must name the one to read.
   std::string seriesUid;
+  // NIfTI voxels are normally streamed straight into the volume (one buffer);
+  // this forces ITK's reader, which holds a second copy while reading.
+  bool forceItkReader = false;
 };
 
 struct WriteOptions {

@@ -4,12 +4,9 @@
 #include <cmath>
 #include <filesystem>
 
-#include <itkSmoothingRecursiveGaussianImageFilter.h>
-
 #include "common/Error.h"
 #include "common/OutputTransaction.h"
 #include "common/Parallel.h"
-#include "image/ItkBridge.h"
 #include "image/VolumeIO.h"
 #include "phantom/PhantomAnatomy.h"
 
@@ -74,6 +71,42 @@ Frame frameFor(const Geometry& g) {
   return f;
 }
 
+// Partial-volume blur: a separable, truncated Gaussian (radius 3 sigma) in
+// voxel units, edges clamped. For the sub-voxel sigmas used here this short
+// FIR is several times faster than ITK's recursive Gaussian on a full phantom.
+void gaussianBlurVoxels(Volume& volume, double sigma) {
+  const int radius = std::max(1, static_cast<int>(std::ceil(3.0 * sigma)));
+  std::vector<float> w(2 * radius + 1);
+  double sum = 0;
+  for (int t = -radius; t <= radius; ++t) sum += w[t + radius] = static_cast<float>(std::exp(-0.5 * t * t / (sigma * sigma)));
+  for (float& x : w) x = static_cast<float>(x / sum);
+  const Geometry& g = volume.geometry();
+  float* data = volume.data<float>();
+  const int64_t nx = g.size[0], ny = g.size[1], nz = g.size[2];
+  // Convolves `n` samples spaced `stride` apart, starting at `base`.
+  auto convolveLine = [&](float* base, int64_t n, int64_t stride, std::vector<float>& line) {
+    line.resize(static_cast<size_t>(n));
+    for (int64_t a = 0; a < n; ++a) line[a] = base[a * stride];
+    for (int64_t a = 0; a < n; ++a) {
+      float acc = 0.f;
+      for (int t = -radius; t <= radius; ++t) acc += w[t + radius] * line[std::clamp<int64_t>(a + t, 0, n - 1)];
+      base[a * stride] = acc;
+    }
+  };
+  parallelFor(nz, [&](int64_t k0, int64_t k1) {
+    std::vector<float> line;
+    for (int64_t k = k0; k < k1; ++k) {
+      for (int64_t j = 0; j < ny; ++j) convolveLine(data + g.offset(0, j, k), nx, 1, line);
+      for (int64_t i = 0; i < nx; ++i) convolveLine(data + g.offset(i, 0, k), ny, nx, line);
+    }
+  });
+  parallelFor(ny, [&](int64_t j0, int64_t j1) {
+    std::vector<float> line;
+    for (int64_t j = j0; j < j1; ++j)
+      for (int64_t i = 0; i < nx; ++i) convolveLine(data + g.offset(i, j, 0), nz, nx * ny, line);
+  });
+}
+
 Volume renderPhase(const Volume& tissue, int phase, const PhantomOptions& o, const Progress& progress) {
   const Geometry& g = tissue.geometry();
   const uint8_t* t = tissue.data<uint8_t>();
@@ -86,20 +119,8 @@ Volume renderPhase(const Volume& tissue, int phase, const PhantomOptions& o, con
   });
   progress.report(0.3, "phase");
   progress.throwIfCancelled();
-  Volume blurred = hu;
-  if (o.blurSigmaVoxels > 0.0) {
-    using Image = ItkImage<float>;
-    auto filter = itk::SmoothingRecursiveGaussianImageFilter<Image, Image>::New();
-    filter->SetInput(itkView<float>(hu));
-    itk::FixedArray<double, 3> sigma;
-    for (int d = 0; d < 3; ++d) sigma[d] = o.blurSigmaVoxels * g.spacing[d];
-    filter->SetSigmaArray(sigma);
-    filter->Update();
-    Image::Pointer out = filter->GetOutput();
-    out->DisconnectPipeline();
-    blurred = volumeFromItk<float>(out);
-    hu = Volume();
-  }
+  if (o.blurSigmaVoxels > 0.0) gaussianBlurVoxels(hu, o.blurSigmaVoxels);
+  const Volume& blurred = hu;
   progress.report(0.7, "phase");
   progress.throwIfCancelled();
   Volume ct(g, PixelType::Int16);

@@ -155,7 +155,9 @@ class Rasteriser {
 
   // Reference-frame position of a voxel centre.
   Vec3 refOf(int64_t i, int64_t j, int64_t k) const {
-    Vec3 p = grid_.indexToPhysical({double(i), double(j), double(k)});
+    // Phantom grids are axis-aligned (identity direction).
+    const Vec3 p{grid_.origin[0] + i * grid_.spacing[0], grid_.origin[1] + j * grid_.spacing[1],
+                 grid_.origin[2] + k * grid_.spacing[2]};
     return {(p[0] - frame_.shiftMm[0]) / frame_.scale + frame_.refCentre[0],
             (p[1] - frame_.shiftMm[1]) / frame_.scale + frame_.refCentre[1],
             (p[2] - frame_.shiftMm[2]) / frame_.scale + frame_.refCentre[2]};
@@ -228,12 +230,17 @@ class Rasteriser {
     }
   }
 
-  // Per-voxel classification of the whole grid (body wall and background).
-  void classifyAll(const std::function<Tissue(const Vec3&)>& f) {
+  // Per-voxel classification of the whole grid, slice by slice: `perSlice(z)`
+  // returns the classifier for the slice at reference height z (so
+  // z-dependent terms are computed once per slice).
+  template <class PerSlice>
+  void classifyAll(const PerSlice& perSlice) {
     parallelFor(grid_.size[2], [&](int64_t k0, int64_t k1) {
-      for (int64_t k = k0; k < k1; ++k)
+      for (int64_t k = k0; k < k1; ++k) {
+        const auto classify = perSlice(refOf(0, 0, k)[2]);
         for (int64_t j = 0; j < grid_.size[1]; ++j)
-          for (int64_t i = 0; i < grid_.size[0]; ++i) data_[grid_.offset(i, j, k)] = f(refOf(i, j, k));
+          for (int64_t i = 0; i < grid_.size[0]; ++i) data_[grid_.offset(i, j, k)] = classify(refOf(i, j, k));
+      }
     });
   }
 
@@ -252,12 +259,6 @@ struct Body {
   double ax(double z) const { return sx * 172.0 + 8.0 * std::exp(-((z - 90.0) * (z - 90.0)) / (2 * 60.0 * 60.0)); }
   double ay(double z) const { return sy * 122.0 - 4.0 * std::sin(z / 450.0 * kPi); }
   double cy = 0.0;
-  // Normalised radial coordinate after shrinking both axes by `inset` mm.
-  double level(const Vec3& p, double inset) const {
-    const double a = ax(p[2]) - inset, b = ay(p[2]) - inset;
-    const double x = p[0] / a, y = (p[1] - cy) / b;
-    return x * x + y * y;
-  }
 };
 
 }  // namespace
@@ -304,11 +305,18 @@ Volume rasteriseTissue(const Geometry& grid, const Frame& frame) {
   body.sy = jit.uniform(0.96, 1.04);
 
   // Body wall: skin fat, then a muscle layer, then visceral fat inside.
-  r.classifyAll([&](const Vec3& p) -> Tissue {
-    if (body.level(p, 0.0) > 1.0) return Air;
-    if (body.level(p, 17.0) > 1.0) return SubcutaneousFat;
-    if (body.level(p, 27.0) > 1.0) return MuscleWall;
-    return VisceralFat;
+  r.classifyAll([&](double z) {
+    const double ax = body.ax(z), ay = body.ay(z), cy = body.cy;
+    auto inside = [=](const Vec3& p, double inset) {
+      const double x = p[0] / (ax - inset), y = (p[1] - cy) / (ay - inset);
+      return x * x + y * y <= 1.0;
+    };
+    return [=](const Vec3& p) -> Tissue {
+      if (!inside(p, 0.0)) return Air;
+      if (!inside(p, 17.0)) return SubcutaneousFat;
+      if (!inside(p, 27.0)) return MuscleWall;
+      return VisceralFat;
+    };
   });
   const TissueMask soft = bit(VisceralFat);
 

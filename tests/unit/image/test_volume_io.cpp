@@ -96,6 +96,23 @@ class TestVolumeIO : public QObject {
     }
   }
 
+  void niftiStreamingMatchesItkReader() {
+    const std::string dir = test::scratchDir("io-nifti-direct");
+    const Geometry g = obliqueGeometry();
+    for (Volume v : {pattern<int16_t>(g), pattern<uint8_t>(g), pattern<float>(g)}) {
+      for (const char* ext : {".nii", ".nii.gz"}) {
+        const std::string path = dir + "/v_" + toString(v.pixelType()) + ext;
+        writeVolume(v, path);
+        ReadOptions itkOnly;
+        itkOnly.forceItkReader = true;
+        Volume direct = readVolume(path), viaItk = readVolume(path, itkOnly);
+        QVERIFY(direct.geometry() == viaItk.geometry());
+        QVERIFY(sameVoxels(direct, viaItk));
+        QVERIFY(sameVoxels(direct, v));
+      }
+    }
+  }
+
   void headerOnlyInfo() {
     const std::string dir = test::scratchDir("io-info");
     const Geometry g = obliqueGeometry();
