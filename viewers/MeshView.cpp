@@ -1,8 +1,9 @@
 #include "viewers/MeshView.h"
 
+#include <QElapsedTimer>
 #include <QMouseEvent>
-#include <QScreen>
 #include <QOpenGLContext>
+#include <QScreen>
 #include <QWheelEvent>
 #include <cmath>
 
@@ -66,6 +67,8 @@ MeshView::MeshView(QWidget* parent) : QOpenGLWidget(parent) {
   interactor_->SetInteractorStyle(style);
 
   connect(this, &QOpenGLWidget::resized, this, &MeshView::updateSize);
+  renderTimer_.setSingleShot(true);
+  connect(&renderTimer_, &QTimer::timeout, this, qOverload<>(&QWidget::update));
 }
 
 MeshView::~MeshView() {
@@ -98,17 +101,18 @@ void MeshView::onRenderWindowEvent(vtkObject*, unsigned long eventId, void* call
       // A render VTK started on its own (camera interaction): show it.
       if (!inPaint_ && !(window_->GetDoubleBuffer() && !window_->GetSwapBuffers())) update();
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
 void MeshView::initializeGL() {
   observerTags_[0] = window_->AddObserver(vtkCommand::WindowMakeCurrentEvent, this,
                                           &MeshView::onRenderWindowEvent);
-  observerTags_[1] = window_->AddObserver(vtkCommand::WindowIsCurrentEvent, this,
-                                          &MeshView::onRenderWindowEvent);
-  observerTags_[2] = window_->AddObserver(vtkCommand::WindowFrameEvent, this,
-                                          &MeshView::onRenderWindowEvent);
+  observerTags_[1] =
+      window_->AddObserver(vtkCommand::WindowIsCurrentEvent, this, &MeshView::onRenderWindowEvent);
+  observerTags_[2] =
+      window_->AddObserver(vtkCommand::WindowFrameEvent, this, &MeshView::onRenderWindowEvent);
   if (window_->GetUseOffScreenBuffers()) window_->SetUseOffScreenBuffers(false);
   window_->SetForceMaximumHardwareLineWidth(1);
   window_->SetReadyForRendering(true);
@@ -116,10 +120,13 @@ void MeshView::initializeGL() {
   window_->OpenGLInitContext();
   window_->GetState()->Reset();
   window_->GetState()->vtkglDepthFunc(GL_LEQUAL);
-  connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] {
-    makeCurrent();
-    cleanupContext();
-  }, Qt::DirectConnection);
+  connect(
+      context(), &QOpenGLContext::aboutToBeDestroyed, this,
+      [this] {
+        makeCurrent();
+        cleanupContext();
+      },
+      Qt::DirectConnection);
   initialized_ = true;
   updateSize();
 }
@@ -146,8 +153,11 @@ void MeshView::paintGL() {
   state->Push();
   state->vtkglDepthFunc(GL_LEQUAL);
   if (needsRender_) {
+    QElapsedTimer timer;
+    timer.start();
     interactor_->Render();
     needsRender_ = false;
+    lastRenderMs_ = timer.nsecsElapsed() / 1e6;
   }
   // A repaint elsewhere (a progress bar) during the render can switch contexts.
   makeCurrent();
@@ -172,7 +182,9 @@ void MeshView::paintGL() {
 
 void MeshView::requestRender() {
   needsRender_ = true;
-  update();
+  // Scene changes come in bursts (a mesh per label): render at most once per
+  // render time, so the GUI thread always has as much time free as it renders.
+  if (!renderTimer_.isActive()) renderTimer_.start(int(std::clamp(lastRenderMs_, 15.0, 500.0)));
 }
 
 void MeshView::setMesh(const QString& key, vtkPolyData* mesh, const QColor& color, double opacity,
@@ -200,8 +212,7 @@ void MeshView::setMesh(const QString& key, vtkPolyData* mesh, const QColor& colo
   requestRender();
 }
 
-void MeshView::setMeshStyle(const QString& key, const QColor& color, double opacity,
-                            bool visible) {
+void MeshView::setMeshStyle(const QString& key, const QColor& color, double opacity, bool visible) {
   auto it = actors_.find(key);
   if (it == actors_.end()) return;
   vtkActor* actor = it.value();
@@ -237,10 +248,18 @@ void MeshView::viewFrom(Direction direction) {
   double position[3] = {0, -1, 0};
   double up[3] = {0, 0, 1};
   switch (direction) {
-    case Direction::Anterior: position[0] = 0, position[1] = -1, position[2] = 0; break;
-    case Direction::Posterior: position[0] = 0, position[1] = 1, position[2] = 0; break;
-    case Direction::Left: position[0] = 1, position[1] = 0, position[2] = 0; break;
-    case Direction::Right: position[0] = -1, position[1] = 0, position[2] = 0; break;
+    case Direction::Anterior:
+      position[0] = 0, position[1] = -1, position[2] = 0;
+      break;
+    case Direction::Posterior:
+      position[0] = 0, position[1] = 1, position[2] = 0;
+      break;
+    case Direction::Left:
+      position[0] = 1, position[1] = 0, position[2] = 0;
+      break;
+    case Direction::Right:
+      position[0] = -1, position[1] = 0, position[2] = 0;
+      break;
     case Direction::Superior:
       position[0] = 0, position[1] = 0, position[2] = 1;
       up[0] = 0, up[1] = -1, up[2] = 0;
@@ -257,11 +276,17 @@ void MeshView::viewFrom(Direction direction) {
   resetView();
 }
 
-vtkRenderer* MeshView::renderer() const { return renderer_; }
+vtkRenderer* MeshView::renderer() const {
+  return renderer_;
+}
 
-QImage MeshView::screenshot() { return grabFramebuffer(); }
+QImage MeshView::screenshot() {
+  return grabFramebuffer();
+}
 
-bool MeshView::saveScreenshot(const QString& path) { return screenshot().save(path, "PNG"); }
+bool MeshView::saveScreenshot(const QString& path) {
+  return screenshot().save(path, "PNG");
+}
 
 std::optional<QPointF> MeshView::project(const Vec3& lps) {
   if (!initialized_) return std::nullopt;
@@ -292,12 +317,14 @@ bool MeshView::forwardMouse(QEvent* event) {
         vtkEvent = press ? vtkCommand::LeftButtonPressEvent : vtkCommand::LeftButtonReleaseEvent;
         break;
       case Qt::MiddleButton:
-        vtkEvent = press ? vtkCommand::MiddleButtonPressEvent : vtkCommand::MiddleButtonReleaseEvent;
+        vtkEvent =
+            press ? vtkCommand::MiddleButtonPressEvent : vtkCommand::MiddleButtonReleaseEvent;
         break;
       case Qt::RightButton:
         vtkEvent = press ? vtkCommand::RightButtonPressEvent : vtkCommand::RightButtonReleaseEvent;
         break;
-      default: return false;
+      default:
+        return false;
     }
   }
   makeCurrent();
@@ -318,10 +345,9 @@ bool MeshView::event(QEvent* event) {
       auto* e = static_cast<QWheelEvent*>(event);
       wheelAccumulator_ += e->angleDelta().y();
       const double ratio = devicePixelRatioF();
-      interactor_->SetEventInformationFlipY(int(e->position().x() * ratio),
-                                            int(e->position().y() * ratio),
-                                            e->modifiers() & Qt::ControlModifier,
-                                            e->modifiers() & Qt::ShiftModifier);
+      interactor_->SetEventInformationFlipY(
+          int(e->position().x() * ratio), int(e->position().y() * ratio),
+          e->modifiers() & Qt::ControlModifier, e->modifiers() & Qt::ShiftModifier);
       makeCurrent();
       while (wheelAccumulator_ >= 120) {
         wheelAccumulator_ -= 120;
@@ -346,7 +372,8 @@ bool MeshView::event(QEvent* event) {
       // Qt 6 also delivers touches as mouse events; handling both would double every gesture.
       event->ignore();
       return true;
-    default: break;
+    default:
+      break;
   }
   return QOpenGLWidget::event(event);
 }

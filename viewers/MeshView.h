@@ -8,6 +8,7 @@
 #include <QMap>
 #include <QOpenGLWidget>
 #include <QSurfaceFormat>
+#include <QTimer>
 #include <optional>
 
 #include <vtkSmartPointer.h>
@@ -53,6 +54,8 @@ class MeshView : public QOpenGLWidget {
   // Widget position of an LPS point with the current camera (nullopt before the first frame).
   std::optional<QPointF> project(const Vec3& lps);
   vtkRenderer* renderer() const;
+  // Time the last VTK render took, in milliseconds.
+  double lastRenderMs() const { return lastRenderMs_; }
   // Asks for a new frame (after changing the scene).
   void requestRender();
 
@@ -77,6 +80,8 @@ class MeshView : public QOpenGLWidget {
   bool initialized_ = false;
   bool cameraPlaced_ = false;
   int wheelAccumulator_ = 0;
+  double lastRenderMs_ = 0;
+  QTimer renderTimer_;
 };
 
 }  // namespace nephro::viewers

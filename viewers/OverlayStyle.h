@@ -25,7 +25,7 @@ struct OverlayLayer {
 struct OverlayOptions {
   double fillOpacity = 0.5;  // Slicer's 2D fill default
   bool fill = true;
-  bool outline = true;       // outline drawn at full label opacity
+  bool outline = true;  // outline drawn at full label opacity
 };
 
 }  // namespace nephro::viewers

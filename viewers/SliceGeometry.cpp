@@ -6,9 +6,12 @@ namespace nephro::viewers {
 
 const char* axisName(SliceAxis axis) {
   switch (axis) {
-    case SliceAxis::Axial: return "Axial";
-    case SliceAxis::Coronal: return "Coronal";
-    case SliceAxis::Sagittal: return "Sagittal";
+    case SliceAxis::Axial:
+      return "Axial";
+    case SliceAxis::Coronal:
+      return "Coronal";
+    case SliceAxis::Sagittal:
+      return "Sagittal";
   }
   return "";
 }
@@ -42,9 +45,27 @@ SlicePlane slicePlane(const Geometry& g, SliceAxis axis) {
   // Screen x / screen y as (patient axis, wanted sign) in LPS.
   int xAxis = 0, xSign = 1, yAxis = 1, ySign = 1, nAxis = 2;
   switch (axis) {
-    case SliceAxis::Axial: xAxis = 0; xSign = 1; yAxis = 1; ySign = 1; nAxis = 2; break;
-    case SliceAxis::Coronal: xAxis = 0; xSign = 1; yAxis = 2; ySign = -1; nAxis = 1; break;
-    case SliceAxis::Sagittal: xAxis = 1; xSign = 1; yAxis = 2; ySign = -1; nAxis = 0; break;
+    case SliceAxis::Axial:
+      xAxis = 0;
+      xSign = 1;
+      yAxis = 1;
+      ySign = 1;
+      nAxis = 2;
+      break;
+    case SliceAxis::Coronal:
+      xAxis = 0;
+      xSign = 1;
+      yAxis = 2;
+      ySign = -1;
+      nAxis = 1;
+      break;
+    case SliceAxis::Sagittal:
+      xAxis = 1;
+      xSign = 1;
+      yAxis = 2;
+      ySign = -1;
+      nAxis = 0;
+      break;
   }
   SlicePlane p;
   p.col = indexAxisOf(xAxis);
@@ -83,6 +104,8 @@ QPointF SlicePlane::pixelOf(const Vec3& index) const {
   return {x, y};
 }
 
-double SlicePlane::sliceOf(const Vec3& index) const { return index[normal]; }
+double SlicePlane::sliceOf(const Vec3& index) const {
+  return index[normal];
+}
 
 }  // namespace nephro::viewers

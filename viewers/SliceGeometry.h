@@ -13,9 +13,9 @@ enum class SliceAxis { Axial = 0, Coronal = 1, Sagittal = 2 };
 const char* axisName(SliceAxis axis);
 
 struct SlicePlane {
-  int col = 0;     // index axis along screen x
-  int row = 1;     // index axis along screen y
-  int normal = 2;  // index axis across the slices
+  int col = 0;           // index axis along screen x
+  int row = 1;           // index axis along screen y
+  int normal = 2;        // index axis across the slices
   bool flipCol = false;  // screen x runs against the index axis
   bool flipRow = false;
   int64_t cols = 0, rows = 0, depth = 0;

@@ -11,9 +11,12 @@ namespace nephro::viewers {
 
 QColor axisColor(SliceAxis axis) {
   switch (axis) {
-    case SliceAxis::Axial: return QColor(233, 84, 84);
-    case SliceAxis::Coronal: return QColor(110, 200, 90);
-    case SliceAxis::Sagittal: return QColor(236, 206, 70);
+    case SliceAxis::Axial:
+      return QColor(233, 84, 84);
+    case SliceAxis::Coronal:
+      return QColor(110, 200, 90);
+    case SliceAxis::Sagittal:
+      return QColor(236, 206, 70);
   }
   return Qt::white;
 }
@@ -27,8 +30,8 @@ SliceView::SliceView(SliceAxis axis, QWidget* parent) : QWidget(parent), axis_(a
 }
 
 void SliceView::setVolume(const Volume& volume, const QString& caption) {
-  const bool sameGrid = !volume_.empty() && !volume.empty() &&
-                        volume_.geometry().sameGrid(volume.geometry());
+  const bool sameGrid =
+      !volume_.empty() && !volume.empty() && volume_.geometry().sameGrid(volume.geometry());
   volume_ = volume;
   caption_ = caption;
   if (!volume_.empty()) {
@@ -36,8 +39,8 @@ void SliceView::setVolume(const Volume& volume, const QString& caption) {
     if (!sameGrid) {
       // A new study starts at the centre of the volume.
       const Geometry& g = volume_.geometry();
-      cursor_ = g.indexToPhysical({(g.size[0] - 1) / 2.0, (g.size[1] - 1) / 2.0,
-                                   (g.size[2] - 1) / 2.0});
+      cursor_ =
+          g.indexToPhysical({(g.size[0] - 1) / 2.0, (g.size[1] - 1) / 2.0, (g.size[2] - 1) / 2.0});
       zoom_ = 1.0;
       pan_ = {0, 0};
     }
@@ -160,7 +163,8 @@ void SliceView::moveCursorTo(const QPointF& widgetPos) {
   QPointF p = widgetToSlice(widgetPos);
   p.setX(std::clamp(p.x(), 0.0, double(plane_.cols) - 1e-6));
   p.setY(std::clamp(p.y(), 0.0, double(plane_.rows) - 1e-6));
-  cursor_ = volume_.geometry().indexToPhysical(plane_.continuousIndex(p.x(), p.y(), double(slice_)));
+  cursor_ =
+      volume_.geometry().indexToPhysical(plane_.continuousIndex(p.x(), p.y(), double(slice_)));
   update();
   emit cursorMoved(cursor_);
 }
@@ -179,7 +183,8 @@ void SliceView::paintEvent(QPaintEvent*) {
 
     // Crosshair: the other two planes in their own colours, with a gap at the centre.
     const QPointF c = widgetPosOf(cursor_);
-    const SliceAxis vertical = axis_ == SliceAxis::Sagittal ? SliceAxis::Coronal : SliceAxis::Sagittal;
+    const SliceAxis vertical =
+        axis_ == SliceAxis::Sagittal ? SliceAxis::Coronal : SliceAxis::Sagittal;
     const SliceAxis horizontal = axis_ == SliceAxis::Axial ? SliceAxis::Coronal : SliceAxis::Axial;
     const double gap = 10;
     painter.setRenderHint(QPainter::Antialiasing, false);
@@ -253,7 +258,9 @@ void SliceView::mousePressEvent(QMouseEvent* event) {
 void SliceView::mouseMoveEvent(QMouseEvent* event) {
   const QPointF d = event->position() - dragStart_;
   switch (drag_) {
-    case Drag::Cursor: moveCursorTo(event->position()); break;
+    case Drag::Cursor:
+      moveCursorTo(event->position());
+      break;
     case Drag::Pan:
       pan_ = dragStartPan_ + d;
       update();
@@ -266,8 +273,11 @@ void SliceView::mouseMoveEvent(QMouseEvent* event) {
       }
       break;
     }
-    case Drag::Zoom: setZoom(dragStartZoom_ * std::pow(1.01, -d.y())); break;
-    case Drag::None: break;
+    case Drag::Zoom:
+      setZoom(dragStartZoom_ * std::pow(1.01, -d.y()));
+      break;
+    case Drag::None:
+      break;
   }
   if (auto p = physicalAt(event->position()))
     emit hovered(*p);
@@ -275,9 +285,13 @@ void SliceView::mouseMoveEvent(QMouseEvent* event) {
     emit hoverLeft();
 }
 
-void SliceView::mouseReleaseEvent(QMouseEvent*) { drag_ = Drag::None; }
+void SliceView::mouseReleaseEvent(QMouseEvent*) {
+  drag_ = Drag::None;
+}
 
-void SliceView::mouseDoubleClickEvent(QMouseEvent*) { resetView(); }
+void SliceView::mouseDoubleClickEvent(QMouseEvent*) {
+  resetView();
+}
 
 void SliceView::wheelEvent(QWheelEvent* event) {
   wheelAccumulator_ += event->angleDelta().y();
@@ -294,19 +308,36 @@ void SliceView::wheelEvent(QWheelEvent* event) {
 void SliceView::keyPressEvent(QKeyEvent* event) {
   switch (event->key()) {
     case Qt::Key_Up:
-    case Qt::Key_Right: setSlice(slice_ + 1); break;
+    case Qt::Key_Right:
+      setSlice(slice_ + 1);
+      break;
     case Qt::Key_Down:
-    case Qt::Key_Left: setSlice(slice_ - 1); break;
-    case Qt::Key_PageUp: setSlice(slice_ + 10); break;
-    case Qt::Key_PageDown: setSlice(slice_ - 10); break;
+    case Qt::Key_Left:
+      setSlice(slice_ - 1);
+      break;
+    case Qt::Key_PageUp:
+      setSlice(slice_ + 10);
+      break;
+    case Qt::Key_PageDown:
+      setSlice(slice_ - 10);
+      break;
     case Qt::Key_Plus:
-    case Qt::Key_Equal: setZoom(zoom_ * 1.15); break;
-    case Qt::Key_Minus: setZoom(zoom_ / 1.15); break;
-    case Qt::Key_R: resetView(); break;
-    default: QWidget::keyPressEvent(event);
+    case Qt::Key_Equal:
+      setZoom(zoom_ * 1.15);
+      break;
+    case Qt::Key_Minus:
+      setZoom(zoom_ / 1.15);
+      break;
+    case Qt::Key_R:
+      resetView();
+      break;
+    default:
+      QWidget::keyPressEvent(event);
   }
 }
 
-void SliceView::leaveEvent(QEvent*) { emit hoverLeft(); }
+void SliceView::leaveEvent(QEvent*) {
+  emit hoverLeft();
+}
 
 }  // namespace nephro::viewers

@@ -21,8 +21,12 @@ struct WindowPreset {
 const std::vector<WindowPreset>& windowPresets();
 std::optional<WindowLevel> findWindowPreset(const QString& name);
 // Lowest and highest HU shown with a window/level (the grey ramp runs between them).
-inline double windowLow(const WindowLevel& wl) { return wl.level - wl.window / 2.0; }
-inline double windowHigh(const WindowLevel& wl) { return wl.level + wl.window / 2.0; }
+inline double windowLow(const WindowLevel& wl) {
+  return wl.level - wl.window / 2.0;
+}
+inline double windowHigh(const WindowLevel& wl) {
+  return wl.level + wl.window / 2.0;
+}
 // A window/level after a drag of (dx, dy) pixels: right widens, down raises the level.
 WindowLevel draggedWindowLevel(const WindowLevel& start, double dx, double dy);
 

@@ -29,7 +29,9 @@ void BackgroundJob::wait() {
   if (thread_.joinable()) thread_.join();
 }
 
-void BackgroundJob::cancel() { cancel_->store(true); }
+void BackgroundJob::cancel() {
+  cancel_->store(true);
+}
 
 bool BackgroundJob::start(Work work) {
   if (running_) return false;

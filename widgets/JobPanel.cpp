@@ -47,7 +47,9 @@ void JobPanel::log(const QString& line) {
   log_->appendPlainText(QDateTime::currentDateTime().toString("HH:mm:ss  ") + line);
 }
 
-QString JobPanel::logText() const { return log_->toPlainText(); }
+QString JobPanel::logText() const {
+  return log_->toPlainText();
+}
 
 bool JobPanel::anyRunning() const {
   for (const auto& job : jobs_)
@@ -69,7 +71,9 @@ void JobPanel::track(BackgroundJob* job) {
   connect(job, &BackgroundJob::finished, this,
           [this, job](BackgroundJob::Outcome outcome, const QString& message) {
             switch (outcome) {
-              case BackgroundJob::Outcome::Succeeded: log(tr("%1 done").arg(job->title())); break;
+              case BackgroundJob::Outcome::Succeeded:
+                log(tr("%1 done").arg(job->title()));
+                break;
               case BackgroundJob::Outcome::Cancelled:
                 log(tr("%1 cancelled").arg(job->title()));
                 break;
@@ -77,6 +81,7 @@ void JobPanel::track(BackgroundJob* job) {
                 log(tr("%1 failed: %2").arg(job->title(), message));
                 break;
             }
+            jobs_.removeAll(QPointer<BackgroundJob>(job));
             refresh();
           });
   refresh();
@@ -84,13 +89,13 @@ void JobPanel::track(BackgroundJob* job) {
 
 void JobPanel::cancelAll() {
   for (const auto& job : jobs_)
-    if (job && job->isRunning()) job->cancel();
+    if (job) job->cancel();
 }
 
 void JobPanel::refresh() {
-  jobs_.removeIf([](const QPointer<BackgroundJob>& j) { return !j || !j->isRunning(); });
-  // A job that was just tracked is running but may not have reported yet.
-  const bool running = anyRunning();
+  jobs_.removeIf([](const QPointer<BackgroundJob>& j) { return !j; });
+  // Jobs stay tracked until they report their end.
+  const bool running = !jobs_.isEmpty();
   cancel_->setEnabled(running);
   if (!running) {
     title_->setText(tr("Idle"));

@@ -1,7 +1,5 @@
 #include "widgets/LabelTableModel.h"
 
-#include <QPixmap>
-#include <QPainter>
 #include <cmath>
 
 namespace nephro::widgets {
@@ -86,10 +84,10 @@ QVariant LabelTableModel::data(const QModelIndex& index, int role) const {
       if (role == Qt::DisplayRole) return QString::number(layer->volumeMl(r.value), 'f', 2);
       if (role == Qt::EditRole) return layer->volumeMl(r.value);
       if (role == Qt::TextAlignmentRole) return int(Qt::AlignRight | Qt::AlignVCenter);
-      if (role == Qt::ToolTipRole)
-        return tr("%1 voxels").arg(layer->voxelCount(r.value));
+      if (role == Qt::ToolTipRole) return tr("%1 voxels").arg(layer->voxelCount(r.value));
       break;
-    default: break;
+    default:
+      break;
   }
   return {};
 }
@@ -101,8 +99,7 @@ bool LabelTableModel::setData(const QModelIndex& index, const QVariant& value, i
   switch (index.column()) {
     case Visible:
       if (role != Qt::CheckStateRole) return false;
-      workspace_->setLabelVisible(r.layerId, r.value,
-                                  value.value<Qt::CheckState>() == Qt::Checked);
+      workspace_->setLabelVisible(r.layerId, r.value, value.value<Qt::CheckState>() == Qt::Checked);
       return true;
     case Color: {
       if (role != Qt::EditRole) return false;
@@ -119,7 +116,8 @@ bool LabelTableModel::setData(const QModelIndex& index, const QVariant& value, i
       workspace_->setLabelOpacity(r.layerId, r.value, percent / 100.0);
       return true;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -127,21 +125,32 @@ QVariant LabelTableModel::headerData(int section, Qt::Orientation orientation, i
   if (orientation != Qt::Horizontal) return {};
   if (role == Qt::DisplayRole) {
     switch (section) {
-      case Visible: return QString();
-      case Color: return QString();
-      case Name: return tr("Label");
-      case LayerName: return tr("Layer");
-      case Opacity: return tr("Opacity");
-      case VolumeMl: return tr("Volume (mL)");
-      default: return {};
+      case Visible:
+        return QString();
+      case Color:
+        return QString();
+      case Name:
+        return tr("Label");
+      case LayerName:
+        return tr("Layer");
+      case Opacity:
+        return tr("Opacity");
+      case VolumeMl:
+        return tr("Volume (mL)");
+      default:
+        return {};
     }
   }
   if (role == Qt::ToolTipRole) {
     switch (section) {
-      case Visible: return tr("Visible");
-      case Color: return tr("Colour");
-      case VolumeMl: return tr("Voxel count × voxel volume");
-      default: return {};
+      case Visible:
+        return tr("Visible");
+      case Color:
+        return tr("Colour");
+      case VolumeMl:
+        return tr("Voxel count × voxel volume");
+      default:
+        return {};
     }
   }
   return {};

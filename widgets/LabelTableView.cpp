@@ -84,6 +84,12 @@ void LabelTableView::setLabelModel(LabelTableModel* model) {
   connect(selectionModel(), &QItemSelectionModel::selectionChanged, this,
           &LabelTableView::selectedLabelsChanged);
   connect(model, &QAbstractItemModel::modelReset, this, &LabelTableView::selectedLabelsChanged);
+  // The layer column only tells layers apart.
+  connect(model, &QAbstractItemModel::modelReset, this, [this] {
+    std::set<int> layers;
+    for (int r = 0; r < model_->rowCount(); ++r) layers.insert(model_->rowAt(r).layerId);
+    setColumnHidden(LabelTableModel::LayerName, layers.size() < 2);
+  });
 }
 
 std::vector<std::pair<int, int>> LabelTableView::selectedLabels() const {

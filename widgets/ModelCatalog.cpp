@@ -42,7 +42,8 @@ ManifestCatalog::ManifestCatalog(QString modelsDir) {
     QJsonParseError error;
     const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &error);
     if (!doc.isObject()) {
-      m.problem = QObject::tr("%1: not a JSON object (%2)").arg(file.fileName(), error.errorString());
+      m.problem =
+          QObject::tr("%1: not a JSON object (%2)").arg(file.fileName(), error.errorString());
       models_.push_back(m);
       continue;
     }

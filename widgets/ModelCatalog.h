@@ -35,7 +35,8 @@ struct ModelAvailability {
 };
 
 // A model can run when its files are complete and the study has every phase it reads.
-ModelAvailability modelAvailability(const ModelDescription& model, const QSet<QString>& loadedPhases);
+ModelAvailability modelAvailability(const ModelDescription& model,
+                                    const QSet<QString>& loadedPhases);
 
 class ModelCatalog {
  public:

@@ -29,9 +29,8 @@ ModelPanel::ModelPanel(QWidget* parent) : QWidget(parent) {
   run_->setObjectName("runModels");
   layout->addWidget(run_);
   layout->addStretch(1);
-  connect(run_, &QPushButton::clicked, this, [this] {
-    emit runRequested(checkedModels(), currentDevice());
-  });
+  connect(run_, &QPushButton::clicked, this,
+          [this] { emit runRequested(checkedModels(), currentDevice()); });
   connect(device_, &QComboBox::currentIndexChanged, this,
           [this] { emit deviceChanged(currentDevice()); });
   updateRunButton();
@@ -47,7 +46,9 @@ void ModelPanel::rebuild() {
   boxes_.clear();
   models_ = catalog_ ? catalog_->models() : std::vector<ModelDescription>{};
   for (const ModelDescription& m : models_) {
-    auto* box = new QCheckBox(m.title, this);
+    const QString inputs = m.anyPhase ? tr("any phase") : m.inputPhases.join(" + ");
+    auto* box =
+        new QCheckBox(inputs.isEmpty() ? m.title : QString("%1   (%2)").arg(m.title, inputs), this);
     box->setObjectName("model_" + m.id);
     list_->addWidget(box);
     boxes_.insert(m.id, box);
@@ -123,7 +124,9 @@ void ModelPanel::setModelChecked(const QString& id, bool checked) {
   if (QCheckBox* box = boxes_.value(id)) box->setChecked(checked);
 }
 
-QString ModelPanel::currentDevice() const { return device_->currentData().toString(); }
+QString ModelPanel::currentDevice() const {
+  return device_->currentData().toString();
+}
 
 void ModelPanel::setCurrentDevice(const QString& id) {
   const int i = device_->findData(id);

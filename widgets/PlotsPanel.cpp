@@ -1,10 +1,10 @@
 #include "widgets/PlotsPanel.h"
 
+#include <qcustomplot.h>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <qcustomplot.h>
 
 namespace nephro::widgets {
 
@@ -50,14 +50,17 @@ std::vector<std::vector<int64_t>> labelHistograms(const Volume& image, const Vol
             if (same) {
               off = mg.offset(i, j, k);
             } else {
-              const int64_t ii = std::llround(o[0] + i * axis[0][0] + j * axis[1][0] + k * axis[2][0]);
-              const int64_t jj = std::llround(o[1] + i * axis[0][1] + j * axis[1][1] + k * axis[2][1]);
-              const int64_t kk = std::llround(o[2] + i * axis[0][2] + j * axis[1][2] + k * axis[2][2]);
+              const int64_t ii =
+                  std::llround(o[0] + i * axis[0][0] + j * axis[1][0] + k * axis[2][0]);
+              const int64_t jj =
+                  std::llround(o[1] + i * axis[0][1] + j * axis[1][1] + k * axis[2][1]);
+              const int64_t kk =
+                  std::llround(o[2] + i * axis[0][2] + j * axis[1][2] + k * axis[2][2]);
               if (!ig.contains(ii, jj, kk)) continue;
               off = ig.offset(ii, jj, kk);
             }
-            const int bin = std::clamp(int(std::floor((double(img[off]) - low) / binWidth)), 0,
-                                       bins - 1);
+            const int bin =
+                std::clamp(int(std::floor((double(img[off]) - low) / binWidth)), 0, bins - 1);
             ++out[size_t(s)][size_t(bin)];
           }
         }
@@ -76,6 +79,8 @@ PlotsPanel::PlotsPanel(WorkspaceModel* workspace, QWidget* parent)
   volumes_->setObjectName("volumeChart");
   stylePlot(histogram_);
   stylePlot(volumes_);
+  histogramTitle_ = addTitle(histogram_, tr("HU histogram"));
+  addTitle(volumes_, tr("Label volumes (mL)"));
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->setSpacing(4);
@@ -121,6 +126,17 @@ void PlotsPanel::stylePlot(QCustomPlot* plot) {
   plot->legend->setFont(lf);
 }
 
+QCPTextElement* PlotsPanel::addTitle(QCustomPlot* plot, const QString& text) {
+  QFont f = font();
+  f.setPointSizeF(9);
+  f.setBold(true);
+  auto* title = new QCPTextElement(plot, text, f);
+  title->setTextColor(palette().color(QPalette::Text));
+  plot->plotLayout()->insertRow(0);
+  plot->plotLayout()->addElement(0, 0, title);
+  return title;
+}
+
 void PlotsPanel::setSelectedLabels(std::vector<std::pair<int, int>> labels) {
   selected_ = std::move(labels);
   refreshHistogram();
@@ -129,17 +145,7 @@ void PlotsPanel::setSelectedLabels(std::vector<std::pair<int, int>> labels) {
 void PlotsPanel::refreshHistogram() {
   QCustomPlot* plot = histogram_;
   plot->clearGraphs();
-  plot->clearItems();
-  plot->plotLayout()->clear();
-  plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, QString(), QFont()));
-  plot->plotLayout()->addElement(1, 0, plot->axisRect());
-  auto* title = static_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0));
-  title->setTextColor(palette().color(QPalette::Text));
-  QFont tf = font();
-  tf.setPointSizeF(9);
-  tf.setBold(true);
-  title->setFont(tf);
-
+  QCPTextElement* title = histogramTitle_;
   const Volume& image = workspace_->currentVolume();
   const QString phase = phaseName(workspace_->currentPhase());
   plot->xAxis->setLabel(tr("HU"));
@@ -198,23 +204,13 @@ void PlotsPanel::refreshHistogram() {
   if (xMin > xMax) xMin = -200, xMax = 400;
   plot->xAxis->setRange(xMin - 20, xMax + 20);
   plot->yAxis->setRange(0, yMax * 1.1 + 1e-9);
-  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);
   plot->replot();
 }
 
 void PlotsPanel::refreshVolumes() {
   QCustomPlot* plot = volumes_;
   plot->clearPlottables();
-  plot->plotLayout()->clear();
-  auto* title = new QCPTextElement(plot, tr("Label volumes (mL)"), QFont());
-  QFont tf = font();
-  tf.setPointSizeF(9);
-  tf.setBold(true);
-  title->setFont(tf);
-  title->setTextColor(palette().color(QPalette::Text));
-  plot->plotLayout()->addElement(0, 0, title);
-  plot->plotLayout()->addElement(1, 0, plot->axisRect());
-
   // Horizontal bars, one per label with voxels, each in its label colour.
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
   double key = 0, maxVolume = 0;
@@ -243,8 +239,14 @@ void PlotsPanel::refreshVolumes() {
   plot->yAxis->grid()->setVisible(false);
   plot->yAxis->setSubTicks(false);
   plot->yAxis->setTickLength(0, 2);
-  plot->xAxis->setRange(0, maxVolume > 0 ? maxVolume * 1.08 : 1);
-  plot->xAxis->setLabel(tr("mL"));
+  // Volumes span from a few mL (vessels) to litres (fat): a logarithmic axis shows them all.
+  plot->xAxis->setScaleType(QCPAxis::stLogarithmic);
+  plot->xAxis->setTicker(QSharedPointer<QCPAxisTickerLog>(new QCPAxisTickerLog));
+  plot->xAxis->setNumberFormat("gb");
+  plot->xAxis->setRange(0.1, maxVolume > 0.1 ? maxVolume * 1.5 : 1);
+  for (int i = 0; i < plot->plottableCount(); ++i)
+    if (auto* bars = qobject_cast<QCPBars*>(plot->plottable(i))) bars->setBaseValue(0.1);
+  plot->xAxis->setLabel(tr("mL (log scale)"));
   plot->setMinimumHeight(std::max(150, int(key) * 14 + 60));
   plot->replot();
 }

@@ -10,6 +10,7 @@
 #include "widgets/WorkspaceModel.h"
 
 class QCustomPlot;
+class QCPTextElement;
 
 namespace nephro::widgets {
 
@@ -35,9 +36,11 @@ class PlotsPanel : public QWidget {
 
  private:
   void stylePlot(QCustomPlot* plot);
+  QCPTextElement* addTitle(QCustomPlot* plot, const QString& text);
   WorkspaceModel* workspace_;
   QCustomPlot* histogram_;
   QCustomPlot* volumes_;
+  QCPTextElement* histogramTitle_ = nullptr;
   std::vector<std::pair<int, int>> selected_;
 };
 

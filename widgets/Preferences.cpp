@@ -12,7 +12,9 @@ ViewLayout Preferences::defaultLayout() const {
   const int v = settings_->value("view/layout", int(ViewLayout::OneLargeThreeSmall)).toInt();
   return v == int(ViewLayout::Grid2x2) ? ViewLayout::Grid2x2 : ViewLayout::OneLargeThreeSmall;
 }
-void Preferences::setDefaultLayout(ViewLayout layout) { settings_->setValue("view/layout", int(layout)); }
+void Preferences::setDefaultLayout(ViewLayout layout) {
+  settings_->setValue("view/layout", int(layout));
+}
 
 double Preferences::overlayOpacity() const {
   return std::clamp(settings_->value("view/overlayOpacity", 0.5).toDouble(), 0.0, 1.0);
@@ -21,8 +23,12 @@ void Preferences::setOverlayOpacity(double opacity) {
   settings_->setValue("view/overlayOpacity", std::clamp(opacity, 0.0, 1.0));
 }
 
-bool Preferences::overlayOutline() const { return settings_->value("view/overlayOutline", true).toBool(); }
-void Preferences::setOverlayOutline(bool on) { settings_->setValue("view/overlayOutline", on); }
+bool Preferences::overlayOutline() const {
+  return settings_->value("view/overlayOutline", true).toBool();
+}
+void Preferences::setOverlayOutline(bool on) {
+  settings_->setValue("view/overlayOutline", on);
+}
 
 double Preferences::smoothingFactor() const {
   return std::clamp(settings_->value("mesh/smoothing", 0.5).toDouble(), 0.0, 1.0);
@@ -31,8 +37,12 @@ void Preferences::setSmoothingFactor(double factor) {
   settings_->setValue("mesh/smoothing", std::clamp(factor, 0.0, 1.0));
 }
 
-QString Preferences::device() const { return settings_->value("models/device", "cpu").toString(); }
-void Preferences::setDevice(const QString& device) { settings_->setValue("models/device", device); }
+QString Preferences::device() const {
+  return settings_->value("models/device", "cpu").toString();
+}
+void Preferences::setDevice(const QString& device) {
+  settings_->setValue("models/device", device);
+}
 
 QStringList Preferences::recentStudies() const {
   return settings_->value("recent/studies").toStringList();
@@ -46,13 +56,25 @@ void Preferences::addRecentStudy(const QString& path) {
   settings_->setValue("recent/studies", list);
 }
 
-void Preferences::clearRecentStudies() { settings_->remove("recent/studies"); }
+void Preferences::clearRecentStudies() {
+  settings_->remove("recent/studies");
+}
 
-QByteArray Preferences::windowGeometry() const { return settings_->value("window/geometry").toByteArray(); }
-void Preferences::setWindowGeometry(const QByteArray& g) { settings_->setValue("window/geometry", g); }
-QByteArray Preferences::windowState() const { return settings_->value("window/state").toByteArray(); }
-void Preferences::setWindowState(const QByteArray& s) { settings_->setValue("window/state", s); }
+QByteArray Preferences::windowGeometry() const {
+  return settings_->value("window/geometry").toByteArray();
+}
+void Preferences::setWindowGeometry(const QByteArray& g) {
+  settings_->setValue("window/geometry", g);
+}
+QByteArray Preferences::windowState() const {
+  return settings_->value("window/state").toByteArray();
+}
+void Preferences::setWindowState(const QByteArray& s) {
+  settings_->setValue("window/state", s);
+}
 
-void Preferences::sync() { settings_->sync(); }
+void Preferences::sync() {
+  settings_->sync();
+}
 
 }  // namespace nephro::widgets

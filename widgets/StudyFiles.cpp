@@ -11,36 +11,49 @@ namespace nephro::widgets {
 
 QString roleName(FileRole role) {
   switch (role) {
-    case FileRole::Arterial: return QObject::tr("Phase A (arterial)");
-    case FileRole::Portal: return QObject::tr("Phase P (portal)");
-    case FileRole::Delayed: return QObject::tr("Phase D (delayed)");
-    case FileRole::Mask: return QObject::tr("Mask layer");
-    case FileRole::Ignore: return QObject::tr("Ignore");
+    case FileRole::Arterial:
+      return QObject::tr("Phase A (arterial)");
+    case FileRole::Portal:
+      return QObject::tr("Phase P (portal)");
+    case FileRole::Delayed:
+      return QObject::tr("Phase D (delayed)");
+    case FileRole::Mask:
+      return QObject::tr("Mask layer");
+    case FileRole::Ignore:
+      return QObject::tr("Ignore");
   }
   return {};
 }
 
 std::optional<Phase> phaseOfRole(FileRole role) {
   switch (role) {
-    case FileRole::Arterial: return Phase::Arterial;
-    case FileRole::Portal: return Phase::Portal;
-    case FileRole::Delayed: return Phase::Delayed;
-    default: return std::nullopt;
+    case FileRole::Arterial:
+      return Phase::Arterial;
+    case FileRole::Portal:
+      return Phase::Portal;
+    case FileRole::Delayed:
+      return Phase::Delayed;
+    default:
+      return std::nullopt;
   }
 }
 
 FileRole roleOfPhase(Phase phase) {
   switch (phase) {
-    case Phase::Arterial: return FileRole::Arterial;
-    case Phase::Portal: return FileRole::Portal;
-    case Phase::Delayed: return FileRole::Delayed;
+    case Phase::Arterial:
+      return FileRole::Arterial;
+    case Phase::Portal:
+      return FileRole::Portal;
+    case Phase::Delayed:
+      return FileRole::Delayed;
   }
   return FileRole::Ignore;
 }
 
 QString imageBaseName(const QString& path) {
   QString name = QFileInfo(path).fileName();
-  static const char* extensions[] = {".seg.nrrd", ".nii.gz", ".nii", ".nrrd", ".nhdr", ".mha", ".mhd"};
+  static const char* extensions[] = {".seg.nrrd", ".nii.gz", ".nii", ".nrrd",
+                                     ".nhdr",     ".mha",    ".mhd"};
   for (const char* ext : extensions)
     if (name.endsWith(ext, Qt::CaseInsensitive)) return name.left(name.size() - int(strlen(ext)));
   return name;
@@ -64,7 +77,8 @@ std::optional<Phase> phaseFromFileName(const QString& path) {
 bool looksLikeMask(const QString& path) {
   if (path.endsWith(".seg.nrrd", Qt::CaseInsensitive)) return true;
   if (QFileInfo(path).isFile() && LabelTable::hasSidecar(path.toStdString())) return true;
-  static const QRegularExpression words("(label|mask|seg|gt)", QRegularExpression::CaseInsensitiveOption);
+  static const QRegularExpression words("(label|mask|seg|gt)",
+                                        QRegularExpression::CaseInsensitiveOption);
   return words.match(imageBaseName(path)).hasMatch();
 }
 

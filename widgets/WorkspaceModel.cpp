@@ -6,18 +6,24 @@ namespace nephro::widgets {
 
 QString phaseLetter(Phase phase) {
   switch (phase) {
-    case Phase::Arterial: return "A";
-    case Phase::Portal: return "P";
-    case Phase::Delayed: return "D";
+    case Phase::Arterial:
+      return "A";
+    case Phase::Portal:
+      return "P";
+    case Phase::Delayed:
+      return "D";
   }
   return {};
 }
 
 QString phaseName(Phase phase) {
   switch (phase) {
-    case Phase::Arterial: return QObject::tr("Arterial");
-    case Phase::Portal: return QObject::tr("Portal");
-    case Phase::Delayed: return QObject::tr("Delayed");
+    case Phase::Arterial:
+      return QObject::tr("Arterial");
+    case Phase::Portal:
+      return QObject::tr("Portal");
+    case Phase::Delayed:
+      return QObject::tr("Delayed");
   }
   return {};
 }
@@ -30,8 +36,12 @@ std::optional<Phase> phaseFromLetter(const QString& letter) {
   return std::nullopt;
 }
 
-QColor toQColor(const Rgb& rgb) { return QColor(rgb.r, rgb.g, rgb.b); }
-Rgb toRgb(const QColor& c) { return Rgb{uint8_t(c.red()), uint8_t(c.green()), uint8_t(c.blue())}; }
+QColor toQColor(const Rgb& rgb) {
+  return QColor(rgb.r, rgb.g, rgb.b);
+}
+Rgb toRgb(const QColor& c) {
+  return Rgb{uint8_t(c.red()), uint8_t(c.green()), uint8_t(c.blue())};
+}
 
 int64_t Layer::voxelCount(int value) const {
   return value >= 0 && size_t(value) < voxelCounts.size() ? voxelCounts[size_t(value)] : 0;
@@ -62,9 +72,15 @@ void WorkspaceModel::clearPhase(Phase phase) {
   emit currentPhaseChanged(current_);
 }
 
-bool WorkspaceModel::hasPhase(Phase phase) const { return !phases_[int(phase)].volume.empty(); }
-const Volume& WorkspaceModel::phase(Phase phase) const { return phases_[int(phase)].volume; }
-QString WorkspaceModel::phasePath(Phase phase) const { return phases_[int(phase)].path; }
+bool WorkspaceModel::hasPhase(Phase phase) const {
+  return !phases_[int(phase)].volume.empty();
+}
+const Volume& WorkspaceModel::phase(Phase phase) const {
+  return phases_[int(phase)].volume;
+}
+QString WorkspaceModel::phasePath(Phase phase) const {
+  return phases_[int(phase)].path;
+}
 
 std::vector<Phase> WorkspaceModel::loadedPhases() const {
   std::vector<Phase> out;
@@ -103,7 +119,8 @@ int WorkspaceModel::addLayer(const QString& name, const Volume& mask, const Labe
 }
 
 void WorkspaceModel::removeLayer(int id) {
-  auto it = std::find_if(layers_.begin(), layers_.end(), [&](const Layer& l) { return l.id == id; });
+  auto it =
+      std::find_if(layers_.begin(), layers_.end(), [&](const Layer& l) { return l.id == id; });
   if (it == layers_.end()) return;
   layers_.erase(it);
   emit meshesCleared(id);
@@ -184,6 +201,8 @@ void WorkspaceModel::clear() {
   emit phasesChanged();
 }
 
-bool WorkspaceModel::empty() const { return layers_.empty() && loadedPhases().empty(); }
+bool WorkspaceModel::empty() const {
+  return layers_.empty() && loadedPhases().empty();
+}
 
 }  // namespace nephro::widgets

@@ -26,6 +26,7 @@ struct MeshCommandOptions {
   bool decimateTubes = false;
   double minComponent = 0.0;
   bool joint = false;
+  bool exactSmoothing = false;
   std::string formats = "obj";
   std::string space = "LPS";
   bool merged = false;
@@ -54,6 +55,7 @@ void runMesh(const MeshCommandOptions& o) {
   options.decimateTubes = o.decimateTubes;
   options.minComponentMm3 = o.minComponent;
   options.joint = o.joint;
+  options.keepThinLabels = !o.exactSmoothing;
   options.threads = o.threads;
   options.maskName = o.mask;
   if (o.joint && o.decimate > 0.0)
@@ -76,7 +78,9 @@ void runMesh(const MeshCommandOptions& o) {
   Progress progress = terminalProgress(o.quiet);
   const Volume mask = readVolume(o.mask, {}, progress.sub(0.0, 0.2));
   progress.throwIfCancelled();
+  const auto t1 = std::chrono::steady_clock::now();
   const std::vector<LabelMesh> meshes = buildLabelMeshes(mask, table, options, progress.sub(0.2, 0.9));
+  const auto t2 = std::chrono::steady_clock::now();
 
   MeshWriteOptions write;
   write.formats = formats;
@@ -86,14 +90,19 @@ void runMesh(const MeshCommandOptions& o) {
   finishProgressLine();
 
   if (!o.quiet) {
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    auto seconds = [](auto a, auto b) { return std::chrono::duration<double>(b - a).count(); };
+    const auto t3 = std::chrono::steady_clock::now();
     for (const LabelMesh& m : meshes) {
       const vtkIdType cells = m.surface ? m.surface->GetNumberOfCells() : 0;
-      std::printf("  %5d %-28s %9lld triangles%s%s\n", m.value, m.name.c_str(), static_cast<long long>(cells),
-                  m.tubular ? "  (thin tube)" : "", cells == 0 ? "  (no piece above --min-component; not written)" : "");
+      std::string notes;
+      if (m.tubular) notes += "  thin tube, not decimated";
+      if (cells > 0 && m.smoothing < options.smoothing) notes += "  smoothing lowered to " + std::to_string(m.smoothing).substr(0, 6) + " (thin label)";
+      if (cells == 0) notes += "  no piece above --min-component; not written";
+      std::printf("  %5d %-28s %9lld triangles%s\n", m.value, m.name.c_str(), static_cast<long long>(cells), notes.c_str());
     }
-    std::printf("mesh: %zu labels -> %zu files in %s, %s coordinates (%.1f s)\n", meshes.size(), files.size(),
-                o.out.c_str(), toString(options.space), seconds);
+    std::printf("mesh: %zu labels -> %zu files in %s, %s coordinates (read %.1f s, mesh %.1f s, write %.1f s)\n",
+                meshes.size(), files.size(), o.out.c_str(), toString(options.space), seconds(t0, t1), seconds(t1, t2),
+                seconds(t2, t3));
   }
 }
 
@@ -111,6 +120,8 @@ RegisterCommand reg(30, [](CLI::App& root) {
   sub->add_option("--min-component", o->minComponent, "Drop connected pieces smaller than this volume in mm3")
       ->check(CLI::Range(0.0, 1e12));
   sub->add_flag("--joint", o->joint, "Neighbouring labels share their boundary exactly");
+  sub->add_flag("--exact-smoothing", o->exactSmoothing,
+                "Smooth thin labels with the full factor too, as 3D Slicer does (it may erase them)");
   sub->add_option("--format", o->formats, "Comma-separated formats: obj,stl,ply,vtp,glb (default obj)");
   sub->add_option("--space", o->space, "Coordinate system of the points: LPS (default) or RAS");
   sub->add_flag("--merged", o->merged, "One file with every label instead of one file per label");

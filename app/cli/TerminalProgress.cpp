@@ -1,6 +1,7 @@
 #include "cli/TerminalProgress.h"
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <mutex>
 #include <string>
@@ -37,6 +38,23 @@ void finishProgressLine() {
 }
 
 Progress terminalProgress(bool quiet) {
+  // NEPHRO3D_PROGRESS=machine: "@progress <fraction> <stage>" lines on stderr,
+  // for a parent process (the workstation) to follow; not silenced by --quiet.
+  if (const char* mode = std::getenv("NEPHRO3D_PROGRESS"); mode && std::string(mode) == "machine") {
+    auto last = std::make_shared<int>(-1);
+    auto lastStage = std::make_shared<std::string>();
+    return Progress(
+        [last, lastStage](double f, const std::string& stage) {
+          std::lock_guard<std::mutex> lock(drawMutex);
+          const int step = static_cast<int>(f * 1000);
+          if (step == *last && stage == *lastStage) return;
+          *last = step;
+          *lastStage = stage;
+          std::fprintf(stderr, "@progress %.4f %s\n", f, stage.c_str());
+          std::fflush(stderr);
+        },
+        cancelFlag());
+  }
   if (quiet) return Progress({}, cancelFlag());
   const bool tty = ::isatty(STDERR_FILENO);
   auto lastStep = std::make_shared<int>(-1);

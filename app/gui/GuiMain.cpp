@@ -4,6 +4,7 @@
 #include <QSurfaceFormat>
 #include <cstdlib>
 
+#include "gui/InferenceEngine.h"
 #include "gui/MainWindow.h"
 #include "gui/Style.h"
 
@@ -18,6 +19,7 @@ int runGui(int argc, char** argv) {
   nephro::gui::applyWorkstationStyle(app);
 
   nephro::gui::MainWindow window;
+  nephro::gui::installInferenceEngine(window);
   window.show();
   QStringList paths = QApplication::arguments();
   paths.removeFirst();

@@ -65,7 +65,8 @@ QString modelsFolder() {
 
 MainWindow::MainWindow(std::unique_ptr<widgets::Preferences> preferences, QWidget* parent)
     : QMainWindow(parent),
-      preferences_(preferences ? std::move(preferences) : std::make_unique<widgets::Preferences>()) {
+      preferences_(preferences ? std::move(preferences)
+                               : std::make_unique<widgets::Preferences>()) {
   setObjectName("mainWindow");
   setWindowTitle("Nephro3D");
   setAcceptDrops(true);
@@ -102,21 +103,27 @@ MainWindow::MainWindow(std::unique_ptr<widgets::Preferences> preferences, QWidge
             refreshMeshStyle(layerId, value);
           });
   connect(workspace_, &widgets::WorkspaceModel::meshAdded, this, &MainWindow::onMeshAdded);
-  connect(workspace_, &widgets::WorkspaceModel::meshesCleared, this, [this](int layerId) {
-    meshView_->removeMeshesWithPrefix(QString("%1:").arg(layerId));
-  });
+  connect(workspace_, &widgets::WorkspaceModel::meshesCleared, this,
+          [this](int layerId) { meshView_->removeMeshesWithPrefix(QString("%1:").arg(layerId)); });
 
   const QByteArray geometry = preferences_->windowGeometry();
-  if (!geometry.isEmpty()) restoreGeometry(geometry);
-  else resize(1560, 980);
+  if (!geometry.isEmpty())
+    restoreGeometry(geometry);
+  else
+    resize(1560, 980);
   const QByteArray state = preferences_->windowState();
   if (!state.isEmpty()) restoreState(state);
-  statusBar()->showMessage(tr("Open a study: File ▸ Open, or drop files and folders here"), 8000);
+  statusBar()->showMessage(tr("Open a study: File ▸ Open, or drop files and folders here"));
+  connect(workspace_, &widgets::WorkspaceModel::phasesChanged, statusBar(),
+          &QStatusBar::clearMessage);
 }
 
 MainWindow::~MainWindow() {
+  // Workers post results to this window: stop them before it goes.
   for (auto& job : jobs_)
     if (job) job->cancel();
+  for (auto& job : jobs_)
+    if (job) job->wait();
 }
 
 void MainWindow::createViews() {
@@ -156,11 +163,15 @@ void MainWindow::createViews() {
     return b;
   };
   using D = viewers::MeshView::Direction;
-  addButton(tr("A"), tr("View from the front (anterior)"), [this] { meshView_->viewFrom(D::Anterior); });
-  addButton(tr("P"), tr("View from behind (posterior)"), [this] { meshView_->viewFrom(D::Posterior); });
+  addButton(tr("A"), tr("View from the front (anterior)"),
+            [this] { meshView_->viewFrom(D::Anterior); });
+  addButton(tr("P"), tr("View from behind (posterior)"),
+            [this] { meshView_->viewFrom(D::Posterior); });
   addButton(tr("L"), tr("View from the patient's left"), [this] { meshView_->viewFrom(D::Left); });
-  addButton(tr("R"), tr("View from the patient's right"), [this] { meshView_->viewFrom(D::Right); });
-  addButton(tr("S"), tr("View from above (superior)"), [this] { meshView_->viewFrom(D::Superior); });
+  addButton(tr("R"), tr("View from the patient's right"),
+            [this] { meshView_->viewFrom(D::Right); });
+  addButton(tr("S"), tr("View from above (superior)"),
+            [this] { meshView_->viewFrom(D::Superior); });
   addButton(tr("Reset"), tr("Fit the meshes in the view"), [this] { meshView_->resetView(); });
   bl->addStretch(1);
   addButton(tr("Screenshot…"), tr("Save the 3D view as PNG"), [this] { saveMeshScreenshot(); });
@@ -183,14 +194,18 @@ void MainWindow::createDocks() {
   modelPanel_->setCatalog(catalog_);
   modelPanel_->setCurrentDevice(preferences_->device());
   modelPanel_->setRunnable(false, tr("This build has no inference engine"));
-  connect(modelPanel_, &widgets::ModelPanel::deviceChanged, this, [this](const QString& d) {
-    preferences_->setDevice(d);
-  });
+  connect(modelPanel_, &widgets::ModelPanel::runRequested, this, &MainWindow::runModels);
+  connect(modelPanel_, &widgets::ModelPanel::deviceChanged, this,
+          [this](const QString& d) { preferences_->setDevice(d); });
   postPanel_ = new widgets::PostPanelHost(this);
+  studyPanel_ = new widgets::StudyPanel(workspace_, this);
+  connect(studyPanel_, &widgets::StudyPanel::rebuildMeshesRequested, this,
+          [this](int id) { buildMeshes(id); });
   auto* tools = new QTabWidget(this);
+  tools->addTab(studyPanel_, tr("Study"));
   tools->addTab(modelPanel_, tr("Models"));
   tools->addTab(postPanel_, tr("Post-processing"));
-  auto* toolsDock = new QDockWidget(tr("Segmentation"), this);
+  auto* toolsDock = new QDockWidget(tr("Workspace"), this);
   toolsDock->setObjectName("toolsDock");
   toolsDock->setWidget(tools);
   addDockWidget(Qt::LeftDockWidgetArea, toolsDock);
@@ -239,18 +254,21 @@ void MainWindow::createActions() {
   file->addAction(tr("Open study &files…"), QKeySequence::Open, this, &MainWindow::openFilesDialog);
   file->addAction(tr("Open study f&older…"), QKeySequence(tr("Ctrl+Shift+O")), this,
                   &MainWindow::openFolderDialog);
-  file->addAction(tr("Open &mask layer…"), QKeySequence(tr("Ctrl+M")), this, &MainWindow::openMaskDialog);
+  file->addAction(tr("Open &mask layer…"), QKeySequence(tr("Ctrl+M")), this,
+                  &MainWindow::openMaskDialog);
   recentMenu_ = file->addMenu(tr("&Recent studies"));
   updateRecentMenu();
   file->addSeparator();
   file->addAction(tr("Export mask as &NIfTI…"), this, [this] { exportMask(false); });
-  file->addAction(tr("Export mask as 3D Slicer &segmentation…"), this, [this] { exportMask(true); });
+  file->addAction(tr("Export mask as 3D Slicer &segmentation…"), this,
+                  [this] { exportMask(true); });
   file->addAction(tr("Export m&eshes…"), this, &MainWindow::exportMeshes);
   file->addAction(tr("Save 3D &screenshot…"), this, &MainWindow::saveMeshScreenshot);
   file->addSeparator();
   file->addAction(tr("Close study"), this, [this] {
     jobPanel_->cancelAll();
     workspace_->clear();
+    ++studyGeneration_;
   });
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
@@ -272,8 +290,8 @@ void MainWindow::createActions() {
   presetSelector_ = new QComboBox(bar);
   presetSelector_->setObjectName("presetSelector");
   for (const auto& p : viewers::windowPresets())
-    presetSelector_->addItem(QString("%1  (%2 / %3)").arg(p.name).arg(p.value.window).arg(p.value.level),
-                             p.name);
+    presetSelector_->addItem(
+        QString("%1  (%2 / %3)").arg(p.name).arg(p.value.window).arg(p.value.level), p.name);
   presetSelector_->addItem(tr("Custom"), QString());
   presetSelector_->setToolTip(tr("Window/level preset; right-drag in a slice view to adjust"));
   connect(presetSelector_, &QComboBox::activated, this, [this](int i) {
@@ -336,15 +354,19 @@ void MainWindow::createActions() {
   });
 
   QMenu* tools = menuBar()->addMenu(tr("&Tools"));
-  tools->addAction(tr("&Preferences…"), QKeySequence::Preferences, this, &MainWindow::showPreferences);
+  tools->addAction(tr("&Preferences…"), QKeySequence::Preferences, this,
+                   &MainWindow::showPreferences);
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&Mouse and keys"), this, [this] {
     QMessageBox::information(
         this, tr("Mouse and keys"),
-        tr("<b>Slice views</b><br>Left click/drag: move the crosshair<br>Wheel, arrows, Page Up/Down: "
-           "slices<br>Right drag: window (horizontal) and level (vertical)<br>Ctrl+wheel or Ctrl+right "
+        tr("<b>Slice views</b><br>Left click/drag: move the crosshair<br>Wheel, arrows, Page "
+           "Up/Down: "
+           "slices<br>Right drag: window (horizontal) and level (vertical)<br>Ctrl+wheel or "
+           "Ctrl+right "
            "drag: zoom<br>Middle or Shift+left drag: pan<br>Double-click or R: fit<br><br><b>3D "
-           "view</b><br>Left drag: rotate<br>Middle drag or Shift+left: pan<br>Wheel or right drag: zoom"));
+           "view</b><br>Left drag: rotate<br>Middle drag or Shift+left: pan<br>Wheel or right "
+           "drag: zoom"));
   });
   help->addAction(tr("&About Nephro3D"), this, &MainWindow::showAbout);
 }
@@ -497,6 +519,7 @@ void MainWindow::showHover(const std::optional<Vec3>& hover) {
 }
 
 int MainWindow::currentLayerId() const {
+  if (const int id = studyPanel_->selectedLayer()) return id;
   const auto selected = labelView_->selectedLabels();
   if (!selected.empty()) return selected.front().first;
   return workspace_->layers().empty() ? 0 : workspace_->layers().back().id;
@@ -528,13 +551,15 @@ void MainWindow::openStudy(const std::vector<widgets::StudyFile>& files) {
   if (newStudy) {
     jobPanel_->cancelAll();
     workspace_->clear();
+    ++studyGeneration_;
     const QString first = wanted.front().path;
     preferences_->addRecentStudy(wanted.size() > 1 ? QFileInfo(first).absolutePath() : first);
     updateRecentMenu();
   }
   auto* job = new BackgroundJob(tr("Reading study"), this);
   QPointer<MainWindow> self(this);
-  startJob(job, [self, wanted](const Progress& progress) {
+  const int generation = studyGeneration_;
+  startJob(job, [self, wanted, generation](const Progress& progress) {
     const double share = 1.0 / double(wanted.size());
     for (size_t i = 0; i < wanted.size(); ++i) {
       progress.throwIfCancelled();
@@ -546,7 +571,9 @@ void MainWindow::openStudy(const std::vector<widgets::StudyFile>& files) {
         Volume v = readVolume(path, {}, sub);
         if (!isIntegerType(v.pixelType()) && v.pixelType() != PixelType::Float32)
           throw inputError(path, "is not a scalar CT image");
-        widgets::postToGui(self, [self, phase, v, f] {
+        widgets::postToGui(self, [self, phase, v, f, generation] {
+          // A study opened since then replaces this one.
+          if (self->studyGeneration_ != generation) return;
           self->workspace_->setPhase(*phase, v, f.path);
         });
       } else {
@@ -562,7 +589,8 @@ void MainWindow::openStudy(const std::vector<widgets::StudyFile>& files) {
           if (!table.empty()) table.checkCovers(mask, path);
         }
         const QString name = widgets::imageBaseName(f.path);
-        widgets::postToGui(self, [self, mask, table, name, f] {
+        widgets::postToGui(self, [self, mask, table, name, f, generation] {
+          if (self->studyGeneration_ != generation) return;
           const int id = self->workspace_->addLayer(name, mask, table, f.path);
           self->buildMeshes(id);
         });
@@ -575,7 +603,8 @@ void MainWindow::openStudy(const std::vector<widgets::StudyFile>& files) {
 void MainWindow::openPaths(const QStringList& paths) {
   const auto files = widgets::classifyStudyFiles(paths);
   if (files.empty()) {
-    QMessageBox::warning(this, tr("Open study"), tr("No image files found in %1").arg(paths.join(", ")));
+    QMessageBox::warning(this, tr("Open study"),
+                         tr("No image files found in %1").arg(paths.join(", ")));
     return;
   }
   StudyImportDialog dialog(files, this);
@@ -599,6 +628,58 @@ BackgroundJob* MainWindow::buildMeshes(int layerId) {
     });
   });
   return job;
+}
+
+void MainWindow::setModelEngine(std::shared_ptr<widgets::ModelCatalog> catalog,
+                                ModelRunFunction run) {
+  catalog_ = std::move(catalog);
+  runModel_ = std::move(run);
+  modelPanel_->setCatalog(catalog_);
+  modelPanel_->setCurrentDevice(preferences_->device());
+  modelPanel_->setRunnable(bool(runModel_), tr("This build has no inference engine"));
+  QSet<QString> phases;
+  for (Phase p : workspace_->loadedPhases()) phases << widgets::phaseLetter(p);
+  modelPanel_->setLoadedPhases(phases);
+}
+
+void MainWindow::runModels(const QStringList& models, const QString& device) {
+  if (!runModel_ || models.isEmpty()) return;
+  std::map<std::string, std::string> phaseFiles;
+  for (Phase p : workspace_->loadedPhases()) {
+    const QString path = workspace_->phasePath(p);
+    if (!path.isEmpty()) phaseFiles[widgets::phaseLetter(p).toStdString()] = path.toStdString();
+  }
+  if (phaseFiles.empty()) return;
+  // Results go to a folder of this session; each becomes a layer as soon as it is written.
+  const QString outDir = QDir::temp().filePath(QString("nephro3d-%1-%2")
+                                                   .arg(QCoreApplication::applicationPid())
+                                                   .arg(QDateTime::currentMSecsSinceEpoch()));
+  auto* job = new BackgroundJob(tr("Running %1").arg(models.join(", ")), this);
+  modelPanel_->setBusy(true);
+  connect(job, &BackgroundJob::finished, this, [this] { modelPanel_->setBusy(false); });
+  QPointer<MainWindow> self(this);
+  const ModelRunFunction run = runModel_;
+  const std::string dev = device.toStdString();
+  const int generation = studyGeneration_;
+  startJob(job, [self, run, models, phaseFiles, dev, outDir, generation](const Progress& progress) {
+    const double share = 1.0 / models.size();
+    for (int i = 0; i < models.size(); ++i) {
+      progress.throwIfCancelled();
+      const std::string id = models[i].toStdString();
+      const std::string out = QDir(outDir).filePath(models[i] + ".nii.gz").toStdString();
+      run(id, phaseFiles, dev, out, progress.sub(i * share, (i + 1) * share));
+      Volume mask = readVolume(out);
+      const LabelTable table =
+          LabelTable::hasSidecar(out) ? LabelTable::readSidecar(out) : LabelTable{};
+      const QString name = models[i];
+      const QString path = QString::fromStdString(out);
+      widgets::postToGui(self, [self, mask, table, name, path, generation] {
+        if (self->studyGeneration_ != generation) return;
+        const int layerId = self->workspace_->addLayer(name, mask, table, path);
+        self->buildMeshes(layerId);
+      });
+    }
+  });
 }
 
 void MainWindow::openFilesDialog() {
@@ -691,8 +772,8 @@ void MainWindow::exportMeshes() {
 }
 
 void MainWindow::saveMeshScreenshot() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Save 3D screenshot"), "nephro3d-3d.png",
-                                                    tr("PNG image (*.png)"));
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save 3D screenshot"),
+                                                    "nephro3d-3d.png", tr("PNG image (*.png)"));
   if (path.isEmpty()) return;
   if (!meshView_->saveScreenshot(path))
     QMessageBox::warning(this, tr("Screenshot"), tr("%1: cannot be written").arg(path));
@@ -723,7 +804,8 @@ void MainWindow::updateRecentMenu() {
   const QStringList recent = preferences_->recentStudies();
   for (const QString& path : recent)
     recentMenu_->addAction(path, this, [this, path] { openPaths({path}); });
-  if (recent.isEmpty()) recentMenu_->addAction(tr("(none)"))->setEnabled(false);
+  if (recent.isEmpty())
+    recentMenu_->addAction(tr("(none)"))->setEnabled(false);
   else {
     recentMenu_->addSeparator();
     recentMenu_->addAction(tr("Clear list"), this, [this] {

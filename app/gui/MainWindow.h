@@ -8,6 +8,8 @@
 #include <QMainWindow>
 #include <QPointer>
 #include <array>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -22,6 +24,7 @@
 #include "widgets/PostPanelHost.h"
 #include "widgets/Preferences.h"
 #include "widgets/StudyFiles.h"
+#include "widgets/StudyPanel.h"
 #include "widgets/WorkspaceModel.h"
 
 class QActionGroup;
@@ -39,6 +42,14 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(std::unique_ptr<widgets::Preferences> preferences = {},
                       QWidget* parent = nullptr);
   ~MainWindow() override;
+
+  // Runs one model on the phase files ("A" -> path) and writes its mask (with
+  // the label sidecar) to outPath; runs on a worker thread.
+  using ModelRunFunction = std::function<void(
+      const std::string& modelId, const std::map<std::string, std::string>& phaseFiles,
+      const std::string& device, const std::string& outPath, const Progress& progress)>;
+  // The inference engine: its models and devices, and how to run a model.
+  void setModelEngine(std::shared_ptr<widgets::ModelCatalog> catalog, ModelRunFunction run);
 
   widgets::WorkspaceModel* workspace() const { return workspace_; }
   viewers::SliceView* sliceView(viewers::SliceAxis axis) const { return slices_[size_t(axis)]; }
@@ -60,6 +71,8 @@ class MainWindow : public QMainWindow {
   void setLargeView(int index);  // 0..2 slice axes, 3 = 3D
   void applyWindowPreset(const QString& name);
   void setWindowLevel(const viewers::WindowLevel& wl);
+  // Moves the linked crosshair of every slice view to an LPS point.
+  void setCursorEverywhere(const Vec3& lps);
   // Whether any background job is still running.
   bool busy() const;
 
@@ -78,7 +91,6 @@ class MainWindow : public QMainWindow {
   void refreshOverlays();
   void refreshMeshStyle(int layerId, int value);
   void onMeshAdded(int layerId, int value);
-  void setCursorEverywhere(const Vec3& lps);
   void showHover(const std::optional<Vec3>& lps);
   void updateRecentMenu();
   void startJob(widgets::BackgroundJob* job, widgets::BackgroundJob::Work work);
@@ -90,6 +102,7 @@ class MainWindow : public QMainWindow {
   void saveMeshScreenshot();
   void showPreferences();
   void showAbout();
+  void runModels(const QStringList& models, const QString& device);
   int currentLayerId() const;
   QString meshKey(int layerId, int value) const;
 
@@ -109,8 +122,10 @@ class MainWindow : public QMainWindow {
   widgets::PlotsPanel* plots_ = nullptr;
   widgets::ModelPanel* modelPanel_ = nullptr;
   widgets::PostPanelHost* postPanel_ = nullptr;
+  widgets::StudyPanel* studyPanel_ = nullptr;
   widgets::JobPanel* jobPanel_ = nullptr;
   std::shared_ptr<widgets::ModelCatalog> catalog_;
+  ModelRunFunction runModel_;
 
   QComboBox* phaseSelector_ = nullptr;
   QComboBox* presetSelector_ = nullptr;
@@ -125,6 +140,7 @@ class MainWindow : public QMainWindow {
   viewers::WindowLevel windowLevel_{350, 40};
   viewers::OverlayOptions overlayOptions_;
   QList<QPointer<widgets::BackgroundJob>> jobs_;
+  int studyGeneration_ = 0;  // results of jobs from an earlier study are dropped
 };
 
 }  // namespace nephro::gui

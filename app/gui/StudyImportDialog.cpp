@@ -16,7 +16,8 @@ StudyImportDialog::StudyImportDialog(const std::vector<widgets::StudyFile>& file
     : QDialog(parent), files_(files) {
   setWindowTitle(tr("Open study"));
   auto* layout = new QVBoxLayout(this);
-  layout->addWidget(new QLabel(tr("Check what each file is. Phases were guessed from the file names."), this));
+  layout->addWidget(
+      new QLabel(tr("Check what each file is. Phases were guessed from the file names."), this));
   table_ = new QTableWidget(int(files.size()), 2, this);
   table_->setHorizontalHeaderLabels({tr("File"), tr("Use as")});
   table_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);

@@ -38,7 +38,8 @@ void applyWorkstationStyle(QApplication& app) {
       "QStatusBar { background: #2a2d31; }"
       "QStatusBar QLabel { padding: 0 6px; }"
       "QTabBar::tab { padding: 5px 12px; }"
-      "QGroupBox { border: 1px solid #4a4e55; border-radius: 4px; margin-top: 10px; padding-top: 6px; }"
+      "QGroupBox { border: 1px solid #4a4e55; border-radius: 4px; margin-top: 10px; padding-top: "
+      "6px; }"
       "QGroupBox::title { subcontrol-origin: margin; left: 8px; padding: 0 3px; }"
       "QFrame#viewFrame { border: 1px solid #1c1e21; background: #0c0c0e; }");
 }

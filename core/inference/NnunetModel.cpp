@@ -198,7 +198,13 @@ Plans parsePlans(const std::string& jsonText, const std::string& sourcePath) {
 }
 
 DatasetInfo parseDataset(const std::string& jsonText, const std::string& sourcePath) {
-  json j = parseJson(jsonText, sourcePath);
+  // Key order matters: regions are the network's outputs in the order dataset.json lists them.
+  nlohmann::ordered_json j;
+  try {
+    j = nlohmann::ordered_json::parse(jsonText);
+  } catch (const std::exception& e) {
+    bad(sourcePath, std::string("is not valid JSON (") + e.what() + ")");
+  }
   if (!j.is_object()) bad(sourcePath, "is not a JSON object");
   DatasetInfo d;
   const char* chKey = j.contains("channel_names") ? "channel_names" : "modality";
@@ -216,10 +222,10 @@ DatasetInfo parseDataset(const std::string& jsonText, const std::string& sourceP
   }
   if (!j.contains("labels") || !j.at("labels").is_object() || j.at("labels").empty()) bad(sourcePath, "has no labels");
   try {
-    // nlohmann's default object is sorted by key; keep the file's order via the values instead.
     for (auto it = j.at("labels").begin(); it != j.at("labels").end(); ++it) {
       LabelDefinition l;
       l.name = it.key();
+      if (l.name == "ignore") continue;  // the ignore label is no network output
       if (it.value().is_array()) {
         l.values = it.value().get<std::vector<int>>();
         if (l.values.size() > 1) d.hasRegions = true;
@@ -229,12 +235,13 @@ DatasetInfo parseDataset(const std::string& jsonText, const std::string& sourceP
       if (l.values.empty()) bad(sourcePath, "label " + l.name + " has no value");
       d.labels.push_back(l);
     }
-  } catch (const json::exception& e) {
+  } catch (const nlohmann::ordered_json::exception& e) {
     bad(sourcePath, std::string("labels are malformed (") + e.what() + ")");
   }
-  // Sort by first value so that index == label value for plain label sets.
-  std::stable_sort(d.labels.begin(), d.labels.end(),
-                   [](const LabelDefinition& a, const LabelDefinition& b) { return a.values.front() < b.values.front(); });
+  // Plain labels: sorted by value, so that output index == label value.
+  if (!d.hasRegions)
+    std::stable_sort(d.labels.begin(), d.labels.end(),
+                     [](const LabelDefinition& a, const LabelDefinition& b) { return a.values.front() < b.values.front(); });
   if (d.hasRegions) {
     if (!j.contains("regions_class_order")) bad(sourcePath, "has regions but no regions_class_order");
     d.regionsClassOrder = j.at("regions_class_order").get<std::vector<int>>();

@@ -11,6 +11,7 @@
 
 #include <vtkAppendPolyData.h>
 #include <vtkCellArray.h>
+#include <vtkCellArrayIterator.h>
 #include <vtkCellData.h>
 #include <vtkDecimatePro.h>
 #include <vtkDiscreteFlyingEdges3D.h>
@@ -19,7 +20,7 @@
 #include <vtkNew.h>
 #include <vtkPointData.h>
 #include <vtkPoints.h>
-#include <vtkPolyDataNormals.h>
+#include <vtkTriangleMeshPointNormals.h>
 #include <vtkReverseSense.h>
 #include <vtkStaticCleanPolyData.h>
 #include <vtkWindowedSincPolyDataFilter.h>
@@ -59,7 +60,12 @@ std::vector<int> resolveLabelList(const std::string& commaList, const LabelTable
     } else if (auto v = table.valueOf(item)) {
       value = *v;
     } else {
-      throw usageError("label '" + item + "' is not a value or a name in the label table");
+      // A base name stands for its sides: kidney -> kidney_left, kidney_right.
+      const std::vector<int> matching = table.valuesMatching(item);
+      if (matching.empty()) throw usageError("label '" + item + "' is not a value or a name in the label table");
+      for (int m : matching)
+        if (std::find(values.begin(), values.end(), m) == values.end()) values.push_back(m);
+      continue;
     }
     if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
   }
@@ -323,6 +329,41 @@ vtkSmartPointer<vtkPolyData> smooth(vtkPolyData* surface, double s) {
   return out;
 }
 
+double enclosedVolume(vtkPolyData* surface) {
+  vtkCellArray* polys = surface->GetPolys();
+  if (!polys) return 0.0;
+  vtkIdType npts;
+  const vtkIdType* ids;
+  double a[3], b[3], c[3], sum = 0.0;
+  auto cell = vtk::TakeSmartPointer(polys->NewIterator());
+  for (cell->GoToFirstCell(); !cell->IsDoneWithTraversal(); cell->GoToNextCell()) {
+    cell->GetCurrentCell(npts, ids);
+    for (vtkIdType q = 1; q + 1 < npts; ++q) {
+      surface->GetPoint(ids[0], a);
+      surface->GetPoint(ids[q], b);
+      surface->GetPoint(ids[q + 1], c);
+      sum += a[0] * (b[1] * c[2] - b[2] * c[1]) - a[1] * (b[0] * c[2] - b[2] * c[0]) + a[2] * (b[0] * c[1] - b[1] * c[0]);
+    }
+  }
+  return sum / 6.0;
+}
+
+vtkSmartPointer<vtkPolyData> smoothKeepingVolume(vtkPolyData* surface, bool keepThin, double& factor) {
+  vtkSmartPointer<vtkPolyData> smoothed = smooth(surface, factor);
+  if (!keepThin || factor <= 0.0) return smoothed;
+  // The windowed-sinc pass band is relative to the mesh's own spectrum, so a
+  // label only a few voxels thick (a ureter, a small vessel at 2-3 mm
+  // spacing) is filtered away as "noise". Halve the factor until the label
+  // keeps 90 % of its contoured volume; large labels never get here.
+  const double before = enclosedVolume(surface);
+  while (before > 0.0 && enclosedVolume(smoothed) < kMinVolumeKept * before) {
+    factor = factor > kMinSmoothingTried ? factor * 0.5 : 0.0;
+    if (factor == 0.0) return surface;
+    smoothed = smooth(surface, factor);
+  }
+  return smoothed;
+}
+
 std::array<double, 16> indexToSpaceMatrix(const Geometry& g, CoordinateSpace space, const Index3& shift) {
   std::array<double, 16> m = g.indexToPhysicalMatrix();
   // Points are in crop indices: fold the crop's offset into the translation.
@@ -364,19 +405,18 @@ vtkSmartPointer<vtkPolyData> toPatient(vtkPolyData* surface, const std::array<do
     flip->Update();
     oriented = flip->GetOutput();
   }
-  // Flying edges orients every triangle towards the background and the flip
-  // above keeps that after mirroring, so normals only need a consistency pass;
-  // auto-orientation is left off because it would turn the inner wall of a
-  // hollow label outward.
-  vtkNew<vtkPolyDataNormals> normals;
+  // Flying edges orients every triangle of a 0/1 image the same way (outward),
+  // and the flip above keeps that under a mirroring matrix; the tests check
+  // the orientation edge by edge. So the normals need no consistency pass
+  // (vtkPolyDataNormals' traversal, Slicer's guard for multi-label marching
+  // cubes), which took most of the time on large labels, nor auto-orientation,
+  // which would turn the inner wall of a hollow label outward.
+  vtkNew<vtkTriangleMeshPointNormals> normals;
   normals->SetInputData(oriented);
-  normals->ConsistencyOn();
-  normals->SplittingOff();
-  normals->AutoOrientNormalsOff();
-  normals->ComputePointNormalsOn();
-  normals->ComputeCellNormalsOff();
   normals->Update();
   vtkSmartPointer<vtkPolyData> result = normals->GetOutput();
+  // 32-bit connectivity halves the triangles' memory; meshes never approach 2^31 points.
+  if (result->GetNumberOfPoints() < (vtkIdType(1) << 31)) result->GetPolys()->ConvertTo32BitStorage();
   return result;
 }
 
@@ -449,6 +489,36 @@ void runPool(std::vector<WorkItem>& items, unsigned threads, const Progress& pro
   if (failure) std::rethrow_exception(failure);
 }
 
+// One label on its own crop: contour, optional decimation, smoothing (with
+// the thin-label guard), patient space.
+void meshOneLabel(const Volume& mask, const WorkItem& it, const MeshOptions& options, int64_t minVoxels,
+                  const Progress& progress) {
+  vtkSmartPointer<vtkImageData> binary = binaryCrop(mask, it.value, it.box);
+  int64_t voxels = it.voxels;
+  if (minVoxels > 1) voxels = removeSmallComponents(binary, minVoxels);
+  if (voxels == 0) {
+    it.mesh->surface = emptySurface();
+    return;
+  }
+  vtkSmartPointer<vtkPolyData> surface = contour(binary);
+  progress.throwIfCancelled();
+  if (options.decimate > 0.0) {
+    it.mesh->tubular = isTubular(binary, voxels);
+    if (!it.mesh->tubular || options.decimateTubes) {
+      surface = decimate(surface, options.decimate);
+      it.mesh->decimated = true;
+    }
+  }
+  binary = nullptr;  // the crop is done with before the heavier surface steps
+  progress.throwIfCancelled();
+  double factor = options.smoothing;
+  surface = smoothKeepingVolume(surface, options.keepThinLabels, factor);
+  it.mesh->smoothing = factor;
+  progress.throwIfCancelled();
+  const Index3 shift{it.box.begin[0] - 1, it.box.begin[1] - 1, it.box.begin[2] - 1};
+  it.mesh->surface = toPatient(surface, indexToSpaceMatrix(mask.geometry(), options.space, shift));
+}
+
 }  // namespace
 
 std::vector<LabelMesh> buildLabelMeshes(const Volume& mask, const LabelTable& table, const MeshOptions& options,
@@ -513,28 +583,7 @@ std::vector<LabelMesh> buildLabelMeshes(const Volume& mask, const LabelTable& ta
 
   if (!options.joint) {
     runPool(
-        items, options.threads, progress,
-        [&](WorkItem& it) {
-          vtkSmartPointer<vtkImageData> binary = binaryCrop(mask, it.value, it.box);
-          int64_t voxels = it.voxels;
-          if (minVoxels > 1) voxels = removeSmallComponents(binary, minVoxels);
-          if (voxels == 0) {
-            it.mesh->surface = emptySurface();
-            return;
-          }
-          vtkSmartPointer<vtkPolyData> surface = contour(binary);
-          if (options.decimate > 0.0) {
-            it.mesh->tubular = isTubular(binary, voxels);
-            if (!it.mesh->tubular || options.decimateTubes) {
-              surface = decimate(surface, options.decimate);
-              it.mesh->decimated = true;
-            }
-          }
-          binary = nullptr;  // the crop is done with before the heavier surface steps
-          surface = smooth(surface, options.smoothing);
-          const Index3 shift{it.box.begin[0] - 1, it.box.begin[1] - 1, it.box.begin[2] - 1};
-          it.mesh->surface = toPatient(surface, indexToSpaceMatrix(g, options.space, shift));
-        },
+        items, options.threads, progress, [&](WorkItem& it) { meshOneLabel(mask, it, options, minVoxels, progress); },
         [&](WorkItem& it) {
           if (onMeshReady) onMeshReady(*it.mesh);
         },
@@ -545,6 +594,7 @@ std::vector<LabelMesh> buildLabelMeshes(const Volume& mask, const LabelTable& ta
   // Joint: contour each label on its own crop, gather everything in whole-volume
   // indices, merge coincident points so neighbours share them, smooth once, split.
   std::vector<vtkSmartPointer<vtkPolyData>> pieces(values.size());
+  std::vector<double> contouredVolume(values.size(), 0.0);  // index space, before smoothing
   runPool(
       items, options.threads, progress,
       [&](WorkItem& it) {
@@ -553,6 +603,8 @@ std::vector<LabelMesh> buildLabelMeshes(const Volume& mask, const LabelTable& ta
         if (minVoxels > 1) voxels = removeSmallComponents(binary, minVoxels);
         if (voxels == 0) return;
         vtkSmartPointer<vtkPolyData> surface = contour(binary);
+        contouredVolume[static_cast<size_t>(std::find(values.begin(), values.end(), it.value) - values.begin())] =
+            enclosedVolume(surface);
         vtkPoints* pts = surface->GetPoints();
         const double shift[3] = {double(it.box.begin[0] - 1), double(it.box.begin[1] - 1), double(it.box.begin[2] - 1)};
         double p[3];
@@ -605,7 +657,22 @@ std::vector<LabelMesh> buildLabelMeshes(const Volume& mask, const LabelTable& ta
         for (int64_t n = b; n < e; ++n) {
           progress.throwIfCancelled();
           LabelMesh& mesh = meshes[n];
-          mesh.surface = shared ? toPatient(extractLabel(shared, mesh.value), m) : emptySurface();
+          mesh.smoothing = options.smoothing;
+          vtkSmartPointer<vtkPolyData> own = shared ? extractLabel(shared, mesh.value) : nullptr;
+          if (own && own->GetNumberOfCells() > 0 && options.keepThinLabels && options.smoothing > 0 &&
+              enclosedVolume(own) < kMinVolumeKept * contouredVolume[n]) {
+            // Smoothing with its neighbours would all but erase this thin label:
+            // mesh it on its own with the guard instead (its boundary is then no
+            // longer shared exactly).
+            WorkItem it;
+            it.value = mesh.value;
+            it.box = stats[mesh.value].box();
+            it.voxels = stats[mesh.value].count;
+            it.mesh = &mesh;
+            meshOneLabel(mask, it, options, minVoxels, progress);
+          } else {
+            mesh.surface = own ? toPatient(own, m) : emptySurface();
+          }
           std::lock_guard<std::mutex> lock(readyMutex);
           if (onMeshReady) onMeshReady(mesh);
         }
@@ -626,11 +693,13 @@ vtkSmartPointer<vtkPolyData> extractLabel(vtkPolyData* shared, int value) {
   vtkNew<vtkCellArray> cells;
   vtkIdType npts;
   const vtkIdType* ids;
-  vtkIdType cellId = 0;
   std::vector<vtkIdType> tri;
   double p[3];
-  for (polys->InitTraversal(); polys->GetNextCell(npts, ids); ++cellId) {
-    if (labels->GetValue(cellId) != value) continue;
+  // An iterator of its own: labels are extracted from the shared surface in parallel.
+  auto cell = vtk::TakeSmartPointer(polys->NewIterator());
+  for (cell->GoToFirstCell(); !cell->IsDoneWithTraversal(); cell->GoToNextCell()) {
+    if (labels->GetValue(cell->GetCurrentCellId()) != value) continue;
+    cell->GetCurrentCell(npts, ids);
     tri.resize(static_cast<size_t>(npts));
     for (vtkIdType q = 0; q < npts; ++q) {
       vtkIdType& mapped = newId[static_cast<size_t>(ids[q])];

@@ -37,6 +37,12 @@ struct MeshOptions {
   bool decimateTubes = false;  // also decimate thin tubular labels (vessels, ureters)
   double minComponentMm3 = 0;  // drop connected pieces smaller than this volume
   bool joint = false;          // neighbouring labels share their boundary exactly
+  // Slicer's smoothing filters away labels only a few voxels thick (small
+  // vessels, ureters at coarse spacing). When set, a label that smoothing
+  // would shrink below 90 % of its contoured volume is smoothed with a halved
+  // factor until it keeps 90 % (in joint mode it is then meshed on its own).
+  // Off = Slicer's result for every label.
+  bool keepThinLabels = true;
   CoordinateSpace space = CoordinateSpace::LPS;
   unsigned threads = 0;        // 0 = one per hardware thread
   std::string maskName = "mask";  // names the mask (its file) in error messages
@@ -47,8 +53,9 @@ struct LabelMesh {
   std::string name;  // from the label table ("kidney_left")
   Rgb color;
   CoordinateSpace space = CoordinateSpace::LPS;
-  bool tubular = false;   // judged thin and tubular, hence not decimated unless asked
+  bool tubular = false;   // judged thin and tubular (only when decimating), hence not decimated unless asked
   bool decimated = false;
+  double smoothing = 0;   // the smoothing factor used (lower than asked for a thin label)
   // Triangles in patient millimetres (`space`), outward-facing, with point
   // normals ("Normals"). Empty (no cells) when nothing of the label survived
   // the minimum component volume.
@@ -71,7 +78,8 @@ std::vector<LabelMesh> buildLabelMeshes(const Volume& mask, const LabelTable& ta
                                         const MeshOptions& options, const Progress& progress = {},
                                         const std::function<void(const LabelMesh&)>& onMeshReady = {});
 
-// Resolves a label list given as values or names ("1,kidney_left"); throws a
+// Resolves a label list given as values or names ("1,kidney_left"); a base
+// name stands for its sides ("kidney" -> kidney_left, kidney_right). Throws a
 // usage error naming an unknown entry.
 std::vector<int> resolveLabelList(const std::string& commaList, const LabelTable& table);
 

@@ -18,6 +18,9 @@ constexpr int64_t kMaxLabelValue = 65535;
 // Thin-tube criterion (see isTubular).
 constexpr double kTubeRadiusVoxels = 4.0;
 constexpr double kTubeLengthInDiameters = 4.0;
+// Thin-label guard (see smoothKeepingVolume).
+constexpr double kMinVolumeKept = 0.9;
+constexpr double kMinSmoothingTried = 0.1;
 
 struct LabelStat {
   int64_t count = 0;
@@ -58,6 +61,11 @@ bool isTubular(vtkImageData* binary, int64_t voxelCount);
 vtkSmartPointer<vtkPolyData> contour(vtkImageData* binary);
 vtkSmartPointer<vtkPolyData> decimate(vtkPolyData* surface, double targetReduction);
 vtkSmartPointer<vtkPolyData> smooth(vtkPolyData* surface, double smoothingFactor);
+// Signed volume enclosed by a closed surface (positive when it faces outward).
+double enclosedVolume(vtkPolyData* surface);
+// smooth(), lowering `factor` (updated) while the result would keep less than
+// kMinVolumeKept of the surface's volume, when keepThin is set.
+vtkSmartPointer<vtkPolyData> smoothKeepingVolume(vtkPolyData* surface, bool keepThin, double& factor);
 // 4x4 row-major matrix from (index - shift) to patient millimetres in `space`.
 std::array<double, 16> indexToSpaceMatrix(const Geometry& g, CoordinateSpace space, const Index3& shift);
 // Moves an index-space surface into patient space, flips faces under a

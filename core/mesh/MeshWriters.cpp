@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <vtkAppendPolyData.h>
 #include <vtkCellArray.h>
+#include <vtkCellArrayIterator.h>
 #include <vtkCellData.h>
 #include <vtkDataArray.h>
 #include <vtkFieldData.h>
@@ -166,7 +167,10 @@ void writeObj(const std::vector<Part>& parts, const std::string& temp, const std
     vtkCellArray* polys = pd->GetPolys();
     vtkIdType npts;
     const vtkIdType* ids;
-    for (polys->InitTraversal(); polys->GetNextCell(npts, ids);) {
+    // Iterators, not InitTraversal: another thread (a viewer) may traverse the same mesh.
+    auto cell = vtk::TakeSmartPointer(polys->NewIterator());
+    for (cell->GoToFirstCell(); !cell->IsDoneWithTraversal(); cell->GoToNextCell()) {
+      cell->GetCurrentCell(npts, ids);
       buf += 'f';
       for (vtkIdType q = 0; q < npts; ++q) {
         const std::string idx = std::to_string(ids[q] + base);
@@ -350,7 +354,9 @@ void writeGlb(const std::vector<Part>& parts, const std::string& temp, const std
     vtkIdType npts;
     const vtkIdType* ids;
     size_t indexCount = 0;
-    for (polys->InitTraversal(); polys->GetNextCell(npts, ids);) {
+    auto cell = vtk::TakeSmartPointer(polys->NewIterator());
+    for (cell->GoToFirstCell(); !cell->IsDoneWithTraversal(); cell->GoToNextCell()) {
+      cell->GetCurrentCell(npts, ids);
       // Triangles only; fan anything larger.
       for (vtkIdType q = 1; q + 1 < npts; ++q) {
         const uint32_t tri[3] = {uint32_t(ids[0]), uint32_t(ids[q]), uint32_t(ids[q + 1])};

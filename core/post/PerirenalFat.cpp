@@ -1,6 +1,7 @@
 #include "post/PerirenalFat.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 
@@ -59,9 +60,44 @@ struct Side {
   std::string fatName;
 };
 
-// Linear interpolation of a float map onto a finer grid.
-Volume toGridLinear(const Volume& v, const Geometry& g) {
-  return resampleToGrid(v, g, Interpolation::Linear, 1e6);
+// Trilinear sampling of a working-grid map at the voxels of the finer grid it
+// was made from: both grids share their axes, so each axis maps on its own.
+struct AxisSampler {
+  std::vector<int64_t> low;
+  std::vector<float> weight;  // of the upper neighbour
+};
+using AxisSamplers = std::array<AxisSampler, 3>;
+
+AxisSamplers axisSamplers(const Geometry& fine, const Geometry& work) {
+  AxisSamplers axes;
+  for (int d = 0; d < 3; ++d) {
+    for (int64_t i = 0; i < fine.size[d]; ++i) {
+      Vec3 idx{0, 0, 0};
+      idx[d] = static_cast<double>(i);
+      const double c = std::clamp(work.physicalToIndex(fine.indexToPhysical(idx))[d], 0.0,
+                                  static_cast<double>(work.size[d] - 1));
+      const int64_t low = std::min<int64_t>(static_cast<int64_t>(std::floor(c)), std::max<int64_t>(work.size[d] - 2, 0));
+      axes[d].low.push_back(low);
+      axes[d].weight.push_back(work.size[d] > 1 ? static_cast<float>(c - low) : 0.0f);
+    }
+  }
+  return axes;
+}
+
+inline float sampleTrilinear(const float* map, const Geometry& work, const AxisSamplers& axes, int64_t i, int64_t j,
+                             int64_t k) {
+  const int64_t x = axes[0].low[i], y = axes[1].low[j], z = axes[2].low[k];
+  const float fx = axes[0].weight[i], fy = axes[1].weight[j], fz = axes[2].weight[k];
+  const int64_t sx = work.size[0] > 1 ? 1 : 0, sy = work.size[1] > 1 ? work.size[0] : 0,
+                sz = work.size[2] > 1 ? work.size[0] * work.size[1] : 0;
+  const float* p = map + work.offset(x, y, z);
+  const float c00 = p[0] + fx * (p[sx] - p[0]);
+  const float c10 = p[sy] + fx * (p[sy + sx] - p[sy]);
+  const float c01 = p[sz] + fx * (p[sz + sx] - p[sz]);
+  const float c11 = p[sz + sy] + fx * (p[sz + sy + sx] - p[sz + sy]);
+  const float c0 = c00 + fy * (c10 - c00);
+  const float c1 = c01 + fy * (c11 - c01);
+  return c0 + fz * (c1 - c0);
 }
 
 }  // namespace
@@ -135,15 +171,18 @@ FatResult computePerirenalFat(const Volume& mask, const LabelTable& table, const
     if (n) partDistance[s].push_back(signedDistanceMm(own));
     progress.throwIfCancelled();
   }
+  std::vector<std::vector<const float*>> pd(sides.size());
+  for (size_t s = 0; s < sides.size(); ++s)
+    for (const Volume& v : partDistance[s]) pd[s].push_back(v.data<float>());
   auto sideDistance = [&](size_t s, int64_t i) {
     float d = 1e30f;
-    for (const Volume& v : partDistance[s]) d = std::min(d, v.data<float>()[i]);
+    for (const float* v : pd[s]) d = std::min(d, v[i]);
     return d;
   };
   auto nearestPart = [&](size_t s, int64_t i) {
     size_t best = 0;
-    for (size_t q = 1; q < partDistance[s].size(); ++q)
-      if (partDistance[s][q].data<float>()[i] < partDistance[s][best].data<float>()[i]) best = q;
+    for (size_t q = 1; q < pd[s].size(); ++q)
+      if (pd[s][q][i] < pd[s][best][i]) best = q;
     return best;
   };
   auto nearestSide = [&](size_t s, int64_t i) {
@@ -251,19 +290,17 @@ FatResult computePerirenalFat(const Volume& mask, const LabelTable& table, const
     progress.throwIfCancelled();
   }
 
-  // Back on the mask's grid: the region says where, fine labels, distances and HU set the edges.
+  // Back on the mask's grid: the region says where, fine labels, distances and
+  // HU set the edges. Coarse maps are sampled trilinearly, and only where some
+  // side's region is present.
   progress.report(0.6, "perirenal fat: mask grid");
   Volume outC = maskC.like(PixelType::UInt8);
   uint8_t* out = outC.data<uint8_t>();
   const Volume excludedC = binaryOf(maskC, excluded);
   const uint8_t* exC = excludedC.data<uint8_t>();
-  std::vector<std::vector<Volume>> fineDistance(sides.size());
-  std::vector<Volume> fineRegion;
-  for (size_t s = 0; s < sides.size(); ++s) {
-    for (const Volume& d : partDistance[s]) fineDistance[s].push_back(toGridLinear(d, fine));
-    fineRegion.push_back(resampleToGrid(regions[s], fine, Interpolation::Linear, 0.0));
-    progress.throwIfCancelled();
-  }
+  const AxisSamplers axes = axisSamplers(fine, work);
+  std::vector<const float*> regionPtr;
+  for (const Volume& r : regions) regionPtr.push_back(r.data<float>());
   LabelTable outTable;
   std::vector<int> outValues;
   for (const Side& s : sides) {
@@ -280,29 +317,39 @@ FatResult computePerirenalFat(const Volume& mask, const LabelTable& table, const
     hu = ctFloat.data<float>();
   }
   int64_t fatVoxels = 0;
-  for (int64_t i = 0; i < outC.voxelCount(); ++i) {
-    if (exC[i]) continue;
-    int best = -1;
-    float bestD = 0;
-    double bestLimit = 0;
-    for (size_t s = 0; s < sides.size(); ++s)
-      for (size_t q = 0; q < fineDistance[s].size(); ++q) {
-        const float d = fineDistance[s][q].data<float>()[i];
-        if (best < 0 || d < bestD) {
-          best = static_cast<int>(s);
-          bestD = d;
-          bestLimit = limit[s][q];
+  std::vector<float> inRegion(sides.size());
+  for (int64_t k = 0; k < fine.size[2]; ++k) {
+    progress.throwIfCancelled();
+    for (int64_t j = 0; j < fine.size[1]; ++j)
+      for (int64_t i = 0; i < fine.size[0]; ++i) {
+        const int64_t o = fine.offset(i, j, k);
+        if (exC[o]) continue;
+        float most = 0;
+        for (size_t s = 0; s < sides.size(); ++s) {
+          inRegion[s] = sampleTrilinear(regionPtr[s], work, axes, i, j, k);
+          most = std::max(most, inRegion[s]);
         }
+        if (most < 0.5f) continue;
+        int best = -1;
+        float bestD = 0;
+        double bestLimit = 0;
+        for (size_t s = 0; s < sides.size(); ++s)
+          for (size_t q = 0; q < pd[s].size(); ++q) {
+            const float d = sampleTrilinear(pd[s][q], work, axes, i, j, k);
+            if (best < 0 || d < bestD) {
+              best = static_cast<int>(s);
+              bestD = d;
+              bestLimit = limit[s][q];
+            }
+          }
+        if (best < 0 || bestD <= 0 || bestD > bestLimit) continue;
+        if (inRegion[best] < 0.5f) continue;
+        // Where the coarse region is only partly present, the fine HU decides.
+        if (hu && inRegion[best] < 0.999f && (hu[o] < p.huMin || hu[o] > p.huMax)) continue;
+        out[o] = static_cast<uint8_t>(outValues[best]);
+        ++fatVoxels;
       }
-    if (best < 0 || bestD <= 0 || bestD > bestLimit) continue;
-    const float inRegion = fineRegion[best].data<float>()[i];
-    if (inRegion < 0.5f) continue;
-    // Where the coarse region is only partly present, the fine HU decides.
-    if (hu && inRegion < 0.999f && (hu[i] < p.huMin || hu[i] > p.huMax)) continue;
-    out[i] = static_cast<uint8_t>(outValues[best]);
-    ++fatVoxels;
   }
-  progress.throwIfCancelled();
 
   FatResult result;
   result.fat = mask.like(PixelType::UInt8);

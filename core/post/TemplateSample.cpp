@@ -146,8 +146,13 @@ std::pair<Vec3, int64_t> centroidOf(const Volume& binary) {
 
 // Distance map of a binary on a working grid, clamped: what the registration compares.
 Volume clampedDistance(const Volume& binaryFine, const Geometry& work, double clampMm) {
-  // Distances on the fine grid, then interpolated: a coarse binary would shift the surface.
-  Volume d = resampleToGrid(signedDistanceMm(binaryFine), work, Interpolation::Linear, clampMm);
+  // Distances on a grid twice as fine as the working one, then interpolated: a
+  // binary taken straight to the coarse grid would shift the surface.
+  Vec3 half = work.spacing;
+  for (double& s : half) s *= 0.5;
+  const Geometry between = workingGrid(binaryFine.geometry(), std::min({half[0], half[1], half[2]}));
+  const Volume binary = resampleToGrid(binaryFine, between, Interpolation::Nearest);
+  Volume d = resampleToGrid(signedDistanceMm(binary), work, Interpolation::Linear, clampMm);
   float* p = d.data<float>();
   const float c = static_cast<float>(clampMm);
   for (int64_t i = 0; i < d.voxelCount(); ++i) p[i] = std::clamp(p[i], -c, c);

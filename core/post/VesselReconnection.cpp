@@ -26,8 +26,9 @@ using namespace detail;
 ReconnectionParameters ReconnectionParameters::defaults(TubularStructure structure) {
   ReconnectionParameters p;
   if (structure == TubularStructure::Artery) {
-    // Arterial phase: arteries ~300 HU; renal veins stay below ~150 HU.
-    p.huMin = 180.0;
+    // Arterial phase: arteries ~300 HU (less in thin ones through partial
+    // volume); renal veins stay below ~140 HU.
+    p.huMin = 140.0;
     p.huMax = 1000.0;
   } else {
     // Delayed phase: excreted contrast in the collecting system and ureters.
@@ -193,6 +194,20 @@ bool insideGrid(const Geometry& g, const Vec3& p) {
 
 double minSpacing(const Geometry& g) { return std::min({g.spacing[0], g.spacing[1], g.spacing[2]}); }
 
+// The gap between two voxels' faces along their chord: the centre distance less
+// one voxel width along it (half at each end), so a cut of n slices measures n slices.
+double faceGap(const Geometry& g, const Vec3& chord) {
+  const double len = norm(chord);
+  if (len < 1e-9) return 0.0;
+  double width = 0;
+  for (int a = 0; a < 3; ++a) {
+    // The grid axis a in LPS is direction column a.
+    const Vec3 axis{g.direction[a], g.direction[3 + a], g.direction[6 + a]};
+    width += std::abs(dot(chord, axis)) / len * g.spacing[a];
+  }
+  return std::max(0.0, len - width);
+}
+
 // Cubic Hermite curve from a to b with the given end tangents.
 std::vector<Vec3> hermite(const Vec3& a, const Vec3& ta, const Vec3& b, const Vec3& tb, double stepMm) {
   const double chord = norm(sub(b, a));
@@ -327,8 +342,10 @@ std::vector<Vec3> contrastPath(const Region& r, const Vec3& from, const Vec3& to
   return dense;
 }
 
-// Paints a tube along `path` into background voxels of `labels` (int32, fine grid).
-int64_t paintTube(Volume& labels, const std::vector<Vec3>& path, double r0, double r1, int value) {
+// Paints a tube along `path` into voxels of `labels` (int32, fine grid) that are
+// background or a label the structure may run through (`paintable`).
+int64_t paintTube(Volume& labels, const std::vector<Vec3>& path, double r0, double r1, int value,
+                  const std::vector<uint8_t>& paintable) {
   const Geometry& g = labels.geometry();
   int32_t* lab = labels.data<int32_t>();
   const double total = std::max(pathLength(path), 1e-9);
@@ -339,6 +356,16 @@ int64_t paintTube(Volume& labels, const std::vector<Vec3>& path, double r0, doub
     const double t = along / total;
     const double r = std::max(0.3 * minSpacing(g), r0 + (r1 - r0) * t);
     const Vec3 c = g.physicalToIndex(path[q]);
+    // The voxel nearest the path is always painted: a tube thinner than a
+    // voxel still leaves a 26-connected line.
+    if (insideGrid(g, path[q])) {
+      const int64_t off = nearestOffset(g, path[q]);
+      const int32_t v = lab[off];
+      if (v != value && (v == 0 || (v > 0 && v < static_cast<int32_t>(paintable.size()) && paintable[v]))) {
+        lab[off] = value;
+        ++painted;
+      }
+    }
     Index3 lo, hi;
     for (int d = 0; d < 3; ++d) {
       lo[d] = std::max<int64_t>(0, static_cast<int64_t>(std::floor(c[d] - r / g.spacing[d])));
@@ -348,7 +375,9 @@ int64_t paintTube(Volume& labels, const std::vector<Vec3>& path, double r0, doub
       for (int64_t j = lo[1]; j <= hi[1]; ++j)
         for (int64_t i = lo[0]; i <= hi[0]; ++i) {
           const int64_t off = g.offset(i, j, k);
-          if (lab[off] != 0) continue;
+          const int32_t v = lab[off];
+          if (v == value) continue;
+          if (v != 0 && (v < 0 || v >= static_cast<int32_t>(paintable.size()) || !paintable[v])) continue;
           const Vec3 p = g.indexToPhysical({double(i), double(j), double(k)});
           if (norm(sub(p, path[q])) <= r) {
             lab[off] = value;
@@ -472,7 +501,7 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
 
   // Free ends: skeleton ends of non-noise components that do not touch an anchor.
   std::vector<End> ends;
-  const double dirMinMm = 1.0, dirMaxMm = 7.0;
+  const double dirMaxMm = 7.0;
   std::vector<double> geodesic(vertexVoxel.size());
   for (size_t v = 0; v < vertexVoxel.size(); ++v) {
     if (degree[v] > 1) continue;
@@ -494,35 +523,65 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
     e.component = c;
     e.point = physicalOf(w, off);
     boost::dijkstra_shortest_paths(graph, static_cast<int>(v), boost::distance_map(geodesic.data()));
-    Vec3 mean{0, 0, 0};
-    int m = 0;
-    std::vector<double> radii;
-    for (size_t u = 0; u < vertexVoxel.size(); ++u) {
-      const double gd = geodesic[u];
-      if (gd >= dirMinMm && gd <= dirMaxMm) {
-        mean = add(mean, physicalOf(w, vertexVoxel[u]));
-        ++m;
-      }
-      if (gd <= dirMaxMm + 1.0) radii.push_back(-inside[vertexVoxel[u]]);
-    }
-    if (m > 0) {
-      const Vec3 dir = sub(e.point, mul(mean, 1.0 / m));
-      if (norm(dir) > 1e-6) e.direction = mul(dir, 1.0 / norm(dir));
-    }
     // The vessel radius: the upper quartile of the centreline's inside distance
     // near the end (the end itself is thinned by the cut face).
+    std::vector<double> radii;
+    for (size_t u = 0; u < vertexVoxel.size(); ++u)
+      if (geodesic[u] <= dirMaxMm + 1.0) radii.push_back(-inside[vertexVoxel[u]]);
     std::sort(radii.begin(), radii.end());
-    const double rq = radii.empty() ? minSpacing(w) : radii[radii.size() * 3 / 4];
+    // Distances run between voxel centres; the wall lies half a voxel further.
+    const double rq = (radii.empty() ? 0.0 : radii[radii.size() * 3 / 4]) + 0.5 * minSpacing(w);
     e.radiusMm = std::max(0.5 * minSpacing(w), rq);
-    // March to the face of the vessel along its direction.
+    // Direction: the principal axis of the vessel's voxels near the end,
+    // pointing out of the vessel. Thin vessels give short, spurred skeleton
+    // ends, so the voxels are steadier than the skeleton here.
+    std::vector<Vec3> local;
+    const double reach = dirMaxMm + e.radiusMm;
+    const Vec3 ci = w.physicalToIndex(e.point);
+    Index3 lo, hi;
+    for (int d = 0; d < 3; ++d) {
+      lo[d] = std::max<int64_t>(0, static_cast<int64_t>(std::floor(ci[d] - reach / w.spacing[d])));
+      hi[d] = std::min<int64_t>(w.size[d] - 1, static_cast<int64_t>(std::ceil(ci[d] + reach / w.spacing[d])));
+    }
+    for (int64_t kk = lo[2]; kk <= hi[2]; ++kk)
+      for (int64_t jj = lo[1]; jj <= hi[1]; ++jj)
+        for (int64_t ii = lo[0]; ii <= hi[0]; ++ii) {
+          const int64_t o = w.offset(ii, jj, kk);
+          if (!r.structure[o] || comp[o] != c) continue;
+          const Vec3 q = w.indexToPhysical({double(ii), double(jj), double(kk)});
+          if (norm(sub(q, e.point)) <= reach) local.push_back(q);
+        }
+    Vec3 mean{0, 0, 0};
+    for (const Vec3& q : local) mean = add(mean, mul(q, 1.0 / local.size()));
+    const Vec3 outward = sub(e.point, mean);
+    if (local.size() >= 3) {
+      double cov[9] = {0};
+      for (const Vec3& q : local)
+        for (int a = 0; a < 3; ++a)
+          for (int b = 0; b < 3; ++b) cov[a * 3 + b] += (q[a] - mean[a]) * (q[b] - mean[b]);
+      Vec3 axis = norm(outward) > 1e-6 ? outward : Vec3{1, 0, 0};
+      for (int it = 0; it < 30; ++it) {
+        const Vec3 nx{cov[0] * axis[0] + cov[1] * axis[1] + cov[2] * axis[2],
+                      cov[3] * axis[0] + cov[4] * axis[1] + cov[5] * axis[2],
+                      cov[6] * axis[0] + cov[7] * axis[1] + cov[8] * axis[2]};
+        if (norm(nx) < 1e-12) break;
+        axis = mul(nx, 1.0 / norm(nx));
+      }
+      // Elongated neighbourhoods only: a blob has no direction.
+      if (dot(axis, outward) < 0) axis = mul(axis, -1.0);
+      if (norm(outward) > 0.25 * minSpacing(w)) e.direction = axis;
+    }
+    // The face: the furthest vessel voxel near the end along the direction.
     e.face = e.point;
     if (norm(e.direction) > 0) {
-      const double step = 0.25 * minSpacing(w);
-      for (double t = step; t <= 3.0 * e.radiusMm + 2.0 * minSpacing(w); t += step) {
-        const Vec3 q = add(e.point, mul(e.direction, t));
-        if (!insideGrid(w, q) || !r.structure[nearestOffset(w, q)]) break;
-        e.face = q;
+      double best = 0;
+      for (const Vec3& q : local) {
+        const Vec3 d = sub(q, e.point);
+        const double along = dot(d, e.direction);
+        const double across = std::sqrt(std::max(0.0, dot(d, d) - along * along));
+        if (across <= e.radiusMm + 0.5 * minSpacing(w) && along > best) best = along;
       }
+      e.face = add(e.point, mul(e.direction, best));
     }
     ends.push_back(e);
   }
@@ -543,7 +602,7 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
   auto allowedPair = [&](int a, int b) { return !grp.ordered || std::abs(rank[a] - rank[b]) == 1; };
 
   const double maxAngle = p.maxAngleDeg;
-  const double shortGap = 2.5 * minSpacing(w);
+  const double shortGap = 1.5 * minSpacing(w);
   std::vector<Candidate> candidates;
   // End to end.
   for (size_t a = 0; a < ends.size(); ++a)
@@ -552,7 +611,7 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
       const End& eb = ends[b];
       if (ea.component == eb.component || !allowedPair(ea.component, eb.component)) continue;
       const Vec3 chord = sub(eb.face, ea.face);
-      const double gap = norm(chord);
+      const double gap = faceGap(w, chord);
       if (gap > p.maxGapMm) continue;
       double angle;
       if (gap < shortGap) angle = 0.5 * angleDeg(ea.direction, mul(eb.direction, -1.0));
@@ -582,7 +641,7 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
   for (size_t a = 0; a < ends.size(); ++a) {
     const End& ea = ends[a];
     if (norm(ea.direction) == 0) continue;
-    const double reach = p.maxGapMm;
+    const double reach = p.maxGapMm + 2.0 * std::max({w.spacing[0], w.spacing[1], w.spacing[2]});
     const Vec3 c = w.physicalToIndex(ea.face);
     Index3 lo, hi;
     for (int d = 0; d < 3; ++d) {
@@ -598,7 +657,7 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
           if (!oc || oc == ea.component || isNoise[oc] || !allowedPair(ea.component, oc)) continue;
           const Vec3 q = w.indexToPhysical({double(i), double(j), double(k)});
           const Vec3 chord = sub(q, ea.face);
-          const double gap = norm(chord);
+          const double gap = faceGap(w, chord);
           if (gap > p.maxGapMm) continue;
           const double angle = gap < shortGap ? 0.0 : angleDeg(ea.direction, chord);
           if (angle > maxAngle) continue;
@@ -693,7 +752,7 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
     endUsed[cd.fromEnd] = 1;
     if (cd.toEnd >= 0) endUsed[cd.toEnd] = 1;
     cd.bridge.voxelsPainted = paintTube(labelsFine, cd.path, p.radiusScale * cd.radiusFrom,
-                                        p.radiusScale * cd.radiusTo, grp.paintValue);
+                                        p.radiusScale * cd.radiusTo, grp.paintValue, isPassable);
     cd.bridge.decision = "bridged";
     totals.voxelsPainted += cd.bridge.voxelsPainted;
   }
@@ -763,6 +822,8 @@ ReconnectionResult reconnect(TubularStructure structure, const Volume& mask, con
   std::vector<Group> groups;
   const std::vector<int> kidneys = presentValues(table, "kidney", present);
   const std::vector<int> tumors = presentValues(table, "tumor", present);
+  // Vessels and ureters run through the perirenal fat.
+  const std::vector<int> fat = presentValues(table, "perirenal_fat", present);
   if (structure == TubularStructure::Artery) {
     Group grp;
     grp.name = "artery";
@@ -773,6 +834,7 @@ ReconnectionResult reconnect(TubularStructure structure, const Volume& mask, con
     grp.anchors = presentValues(table, "aorta", present);
     grp.passable = kidneys;
     grp.passable.insert(grp.passable.end(), tumors.begin(), tumors.end());
+    grp.passable.insert(grp.passable.end(), fat.begin(), fat.end());
     groups.push_back(grp);
   } else {
     const auto bladder = has("urinary_bladder");
@@ -791,6 +853,7 @@ ReconnectionResult reconnect(TubularStructure structure, const Volume& mask, con
       }
       if (bladder) grp.anchors.push_back(*bladder);
       grp.passable = tumors;
+      grp.passable.insert(grp.passable.end(), fat.begin(), fat.end());
       // From the kidney towards the bladder (or downwards without one).
       if (!grp.anchors.empty() && bladder && grp.anchors.front() != *bladder) {
         const Box kb = boundingBox(mask, {grp.anchors.front()}), bb = boundingBox(mask, {*bladder});

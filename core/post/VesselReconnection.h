@@ -42,7 +42,7 @@ struct Bridge {
   std::string toKind;          // "end" (fragment end to end) or "side" (end to a vessel wall)
   Vec3 fromPoint{};            // LPS mm, the two faces the bridge joins
   Vec3 toPoint{};
-  double gapMm = 0.0;          // distance between the faces
+  double gapMm = 0.0;          // gap between the end voxels (centre distance less one voxel width)
   double pathLengthMm = 0.0;   // length of the painted path
   double angleDeg = 0.0;       // worst angle to the vessel direction at the ends
   double cost = 0.0;           // ranking cost (lower is better)

@@ -86,10 +86,11 @@ def make_model(args):
              "transpose_forward": transpose, "transpose_backward": backward, props_key: props,
              "configurations": configs}
     if args.regions:
-        labels = {"background": 0, "whole": [1, 2, 3], "core": [2, 3], "inner": 3}
+        # Listed neither alphabetically nor by value: the network's outputs follow the file's order.
+        labels = {"background": 0, "inner": 3, "whole": [1, 2, 3], "core": [2, 3]}
         heads = 3
         dataset = {"channel_names": {str(c): ("CT" if s == "CTNormalization" else "MR") for c, s in enumerate(schemes)},
-                   "labels": labels, "regions_class_order": [1, 2, 3], "file_ending": ".nii.gz"}
+                   "labels": labels, "regions_class_order": [3, 1, 2], "file_ending": ".nii.gz"}
     else:
         heads = args.labels
         labels = {"background": 0}

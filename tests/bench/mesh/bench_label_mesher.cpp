@@ -5,7 +5,7 @@
 // labels. Prints wall time, peak resident memory, their ratios and the mean
 // distance between the two paths' surfaces.
 //
-//   bench_label_mesher [--phantom-mask FILE] [--labels N] [--threads N] [--skip-phantom] [--skip-synthetic]
+//   bench_label_mesher [--phantom-mask FILE (read, or written there when absent)] [--labels N] [--threads N] [--skip-phantom] [--skip-synthetic]
 //
 // Each path runs in its own forked child so their memory peaks are measured
 // separately (VmHWM, reset through /proc/self/clear_refs after the fork).
@@ -75,6 +75,7 @@ std::vector<LabelMesh> oldServicePath(const Volume& mask, const LabelTable& tabl
     LabelMesh m;
     m.value = v;
     if (const LabelEntry* e = table.find(v)) m.name = e->name;
+    m.smoothing = options.smoothing;
     m.surface = mesh_internal::toPatient(mesh_internal::smooth(fe->GetOutput(), options.smoothing), matrix);
     meshes.push_back(std::move(m));
   }
@@ -86,6 +87,7 @@ struct RunResult {
   double peakMb = 0;       // VmHWM of the child
   double extraPeakMb = 0;  // above what the child held when it started (the mask)
   std::vector<std::vector<float>> points;  // per label, xyz
+  std::vector<double> smoothing;           // per label, the factor used
 };
 
 // Runs `body` in a forked child; returns its time, memory peak and points.
@@ -118,6 +120,7 @@ RunResult runForked(F body) {
     for (const LabelMesh& m : meshes) {
       const uint64_t np = m.surface ? m.surface->GetNumberOfPoints() : 0;
       put(&np, 8);
+      put(&m.smoothing, sizeof(double));
       std::vector<float> xyz(np * 3);
       double p[3];
       for (uint64_t i = 0; i < np; ++i) {
@@ -150,9 +153,12 @@ RunResult runForked(F body) {
   uint64_t count;
   get(&count, 8);
   r.points.resize(count);
-  for (auto& pts : r.points) {
+  r.smoothing.resize(count);
+  for (size_t n = 0; n < count; ++n) {
+    auto& pts = r.points[n];
     uint64_t np;
     get(&np, 8);
+    get(&r.smoothing[n], sizeof(double));
     pts.resize(np * 3);
     get(pts.data(), pts.size() * sizeof(float));
   }
@@ -173,25 +179,41 @@ vtkSmartPointer<vtkPolyData> cloud(const std::vector<float>& xyz) {
   return pd;
 }
 
-// Mean and largest distance from every point of `a` to the nearest point of `b` (mm).
-std::pair<double, double> meanNearest(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.empty() || b.empty()) return {0, 0};
+// Mean and largest distance from every point of `a` to the nearest point of `b`
+// (mm). With `grid`, points of `a` within 1.5 voxels of the grid's faces are
+// left out: there this pipeline closes a label cut by the field of view with a
+// cap the old path does not have.
+struct Nearest {
+  double mean = 0, largest = 0;
+  size_t points = 0;
+};
+Nearest meanNearest(const std::vector<float>& a, const std::vector<float>& b, const Geometry* grid = nullptr) {
+  Nearest r;
+  if (a.empty() || b.empty()) return r;
   auto target = cloud(b);
   vtkNew<vtkStaticPointLocator> locator;
   locator->SetDataSet(target);
   locator->BuildLocator();
-  double sum = 0, worst = 0;
+  double sum = 0;
   double x[3], y[3];
   for (size_t i = 0; i < a.size() / 3; ++i) {
     x[0] = a[3 * i];
     x[1] = a[3 * i + 1];
     x[2] = a[3 * i + 2];
+    if (grid) {
+      const Vec3 ijk = grid->physicalToIndex({x[0], x[1], x[2]});
+      bool nearFace = false;
+      for (int d = 0; d < 3; ++d) nearFace = nearFace || ijk[d] < 1.0 || ijk[d] > double(grid->size[d]) - 2.0;
+      if (nearFace) continue;
+    }
     target->GetPoint(locator->FindClosestPoint(x), y);
     const double d = std::sqrt((x[0] - y[0]) * (x[0] - y[0]) + (x[1] - y[1]) * (x[1] - y[1]) + (x[2] - y[2]) * (x[2] - y[2]));
     sum += d;
-    worst = std::max(worst, d);
+    r.largest = std::max(r.largest, d);
+    ++r.points;
   }
-  return {sum / double(a.size() / 3), worst};
+  r.mean = r.points ? sum / double(r.points) : 0;
+  return r;
 }
 
 // Like a whole-body segmentation: many organ-sized, irregular blobs of random
@@ -272,21 +294,42 @@ void compare(const char* title, const Volume& mask, const LabelTable& table, uns
   std::printf("speed-up         : %8.2f x   peak RSS ratio (old/new) %.2f\n", old.seconds / fresh.seconds,
               old.peakMb / fresh.peakMb);
 
-  double sumNewToOld = 0, sumOldToNew = 0, worst = 0;
-  size_t nNew = 0, nOld = 0;
+  // Both directions; this->old once more without the caps at the field of
+  // view's faces. Labels whose smoothing the thin-label guard lowered differ
+  // on purpose (the old path all but erases them) and are counted apart.
+  struct Sums {
+    double newToOld = 0, oldToNew = 0, interior = 0, worstOldToNew = 0, worstInterior = 0;
+    size_t nNew = 0, nOld = 0, nInterior = 0, labels = 0;
+  } same, guarded;
   for (size_t n = 0; n < std::min(fresh.points.size(), old.points.size()); ++n) {
-    const auto a = meanNearest(fresh.points[n], old.points[n]);
-    const auto b = meanNearest(old.points[n], fresh.points[n]);
-    sumNewToOld += a.first * double(fresh.points[n].size() / 3);
-    sumOldToNew += b.first * double(old.points[n].size() / 3);
-    nNew += fresh.points[n].size() / 3;
-    nOld += old.points[n].size() / 3;
-    worst = std::max(worst, b.second);
+    Sums& sums = fresh.smoothing[n] < options.smoothing ? guarded : same;
+    const Nearest a = meanNearest(fresh.points[n], old.points[n]);
+    const Nearest b = meanNearest(old.points[n], fresh.points[n]);
+    const Nearest c = meanNearest(fresh.points[n], old.points[n], &g);
+    sums.newToOld += a.mean * double(a.points);
+    sums.oldToNew += b.mean * double(b.points);
+    sums.interior += c.mean * double(c.points);
+    sums.nNew += a.points;
+    sums.nOld += b.points;
+    sums.nInterior += c.points;
+    sums.worstOldToNew = std::max(sums.worstOldToNew, b.largest);
+    sums.worstInterior = std::max(sums.worstInterior, c.largest);
+    ++sums.labels;
   }
-  std::printf("surface points   : %zu (this) vs %zu (old)\n", nNew, nOld);
-  std::printf("mean distance    : this->old %.5f mm, old->this %.5f mm (%.5f voxel of %.3f mm); largest old->this %.4f mm\n",
-              sumNewToOld / double(std::max<size_t>(nNew, 1)), sumOldToNew / double(std::max<size_t>(nOld, 1)),
-              sumOldToNew / double(std::max<size_t>(nOld, 1)) / voxelMm, voxelMm, worst);
+  auto mean = [](double sum, size_t n) { return sum / double(std::max<size_t>(n, 1)); };
+  for (const Sums* sums : {&same, &guarded}) {
+    if (sums->labels == 0) continue;
+    std::printf("%s: %zu labels, %zu surface points (this) vs %zu (old)\n",
+                sums == &same ? "same smoothing   " : "thin, lowered    ", sums->labels, sums->nNew, sums->nOld);
+    std::printf("  mean distance  : old->this %.5f mm = %.5f voxel (largest %.3f mm)\n", mean(sums->oldToNew, sums->nOld),
+                mean(sums->oldToNew, sums->nOld) / voxelMm, sums->worstOldToNew);
+    std::printf("                   this->old %.5f mm = %.5f voxel, all points\n", mean(sums->newToOld, sums->nNew),
+                mean(sums->newToOld, sums->nNew) / voxelMm);
+    std::printf("                   this->old %.5f mm = %.5f voxel (largest %.3f mm), %zu points away from the grid faces\n",
+                mean(sums->interior, sums->nInterior), mean(sums->interior, sums->nInterior) / voxelMm,
+                sums->worstInterior, sums->nInterior);
+  }
+  std::printf("                   (voxel = smallest spacing, %.4f mm)\n", voxelMm);
   std::fflush(stdout);
 }
 
@@ -314,7 +357,7 @@ int main(int argc, char** argv) {
       Volume mask;
       LabelTable table;
       double t0 = now();
-      if (!phantomMask.empty()) {
+      if (!phantomMask.empty() && std::ifstream(phantomMask).good()) {
         mask = readVolume(phantomMask);
         if (LabelTable::hasSidecar(phantomMask)) table = LabelTable::readSidecar(phantomMask);
       } else {
@@ -323,6 +366,10 @@ int main(int argc, char** argv) {
         PhantomCase c = generatePhantom(po);
         mask = c.labels;
         table = c.table;
+        if (!phantomMask.empty()) {  // kept for the next run
+          writeVolume(mask, phantomMask);
+          table.writeSidecar(phantomMask);
+        }
       }
       std::printf("full phantom labels ready in %.1f s\n", now() - t0);
       if (!mask.is<uint8_t>()) mask = castVolume(mask, PixelType::UInt8);

@@ -2,6 +2,7 @@
 // Analytic shapes voxelised into label masks, and mesh measurements, for the
 // mesh tests and benchmark.
 #include <cmath>
+#include <unordered_map>
 
 #include <vtkCellArray.h>
 #include <vtkFeatureEdges.h>
@@ -103,6 +104,22 @@ inline vtkIdType openEdges(vtkPolyData* pd) {
   fe->ManifoldEdgesOff();
   fe->Update();
   return fe->GetOutput()->GetNumberOfCells();
+}
+
+// True when every edge is used once in each direction: the surface is closed,
+// manifold, and all its triangles are oriented the same way.
+inline bool consistentlyOriented(vtkPolyData* pd) {
+  std::unordered_map<uint64_t, int> directed;
+  vtkCellArray* polys = pd->GetPolys();
+  vtkIdType npts;
+  const vtkIdType* ids;
+  auto key = [](vtkIdType a, vtkIdType b) { return (uint64_t(a) << 32) | uint64_t(b); };
+  for (polys->InitTraversal(); polys->GetNextCell(npts, ids);)
+    for (vtkIdType q = 0; q < npts; ++q)
+      if (++directed[key(ids[q], ids[(q + 1) % npts])] > 1) return false;
+  for (const auto& [k, count] : directed)
+    if (!directed.count(((k & 0xffffffffu) << 32) | (k >> 32))) return false;
+  return true;
 }
 
 }  // namespace nephro::test

@@ -13,6 +13,7 @@
 #include "common/Error.h"
 #include "mesh/LabelMesher.h"
 #include "mesh/MeshInternal.h"
+#include "phantom/Phantom.h"
 
 using namespace nephro;
 using namespace nephro::test;
@@ -92,7 +93,9 @@ class LabelMesherTest : public QObject {
   void jointModeSharesBoundaries();
   void smallComponentsAreDropped();
   void thinTubesAreNotDecimated();
+  void thinLabelsSurviveSmoothing();
   void labelsTouchingTheBorderAreClosed();
+  void phantomLabelsAreClosedAndOutward();
   void readyCallbackSeesEveryLabel();
   void labelsAreChosenByValueOrName();
   void badInputIsRejected();
@@ -140,6 +143,7 @@ void LabelMesherTest::analyticShapes() {
     QVERIFY2(relError < 0.02, qPrintable(QString("volume error %1 %").arg(100 * relError)));
 
     QCOMPARE(openEdges(pd), vtkIdType(0));
+    QVERIFY(consistentlyOriented(pd));
 
     const SolidMeasure solid = measureSolid(pd);
     QVERIFY2(solid.volume > 0, "faces point inward");
@@ -232,6 +236,16 @@ void LabelMesherTest::jointModeSharesBoundaries() {
   joint.joint = true;
   const auto s = buildLabelMeshes(mask, LabelTable{}, separate);
   const auto j = buildLabelMeshes(mask, LabelTable{}, joint);
+  {
+    MeshOptions raw = joint;
+    raw.keepThinLabels = false;
+    const auto r = buildLabelMeshes(mask, LabelTable{}, raw);
+    const auto counts = labelVoxelCounts(mask);
+    for (int n = 0; n < 2; ++n)
+      qInfo("label %d: voxels %.0f, separate %.0f, joint %.0f (guarded %.0f, factor %.3g)", n + 1,
+            counts[n + 1] * g.voxelVolumeMm3(), measureSolid(s[n].surface).volume, measureSolid(r[n].surface).volume,
+            measureSolid(j[n].surface).volume, j[n].smoothing);
+  }
   QCOMPARE(int(j.size()), 2);
   QCOMPARE(j[0].name, std::string("label_1"));
   const int64_t sharedJoint = sharedPoints(j[0].surface, j[1].surface);
@@ -243,6 +257,7 @@ void LabelMesherTest::jointModeSharesBoundaries() {
   QVERIFY(sharedSeparate < sharedJoint / 10);
   for (const auto& m : j) {
     QCOMPARE(openEdges(m.surface), vtkIdType(0));
+    QVERIFY(consistentlyOriented(m.surface));
     QVERIFY(measureSolid(m.surface).volume > 0);
   }
   QCOMPARE(errorKindOf([&] {
@@ -321,8 +336,11 @@ void LabelMesherTest::thinTubesAreNotDecimated() {
   QVERIFY(b[1].surface->GetNumberOfCells() < 0.6 * a[1].surface->GetNumberOfCells());
   QVERIFY(c[0].decimated);
   QVERIFY(c[0].surface->GetNumberOfCells() < 0.6 * a[0].surface->GetNumberOfCells());
-  QCOMPARE(openEdges(b[1].surface), vtkIdType(0));
-  QVERIFY(measureSolid(b[1].surface).volume > 0);
+  // Everything but the tube decimated on request (which is why tubes are spared by default).
+  for (const LabelMesh* m : {&b[0], &b[1], &c[1]}) {
+    QVERIFY(consistentlyOriented(m->surface));
+    QVERIFY(measureSolid(m->surface).volume > 0);
+  }
 
   // The criterion itself: radius in voxels from the distance map.
   Box tubeBox = mesh_internal::scanLabels(mask, 1)[1].box();
@@ -331,6 +349,50 @@ void LabelMesherTest::thinTubesAreNotDecimated() {
   QVERIFY2(r >= 1.0 && r <= 2.5, qPrintable(QString("tube radius estimate %1").arg(r)));
   auto sphere = mesh_internal::binaryCrop(mask, 2, mesh_internal::scanLabels(mask, 1)[2].box());
   QVERIFY(mesh_internal::thicknessRadiusVoxels(sphere) > 6.0);
+}
+
+void LabelMesherTest::thinLabelsSurviveSmoothing() {
+  // A tube of radius 1.5 voxels, a ball of radius 2 voxels, a ball of radius 10.
+  Geometry g;
+  g.size = {70, 50, 40};
+  g.spacing = {2.5, 2.5, 3.0};
+  Volume mask(g, PixelType::UInt8);
+  auto* p = mask.data<uint8_t>();
+  for (int64_t k = 0; k < g.size[2]; ++k)
+    for (int64_t j = 0; j < g.size[1]; ++j)
+      for (int64_t i = 0; i < g.size[0]; ++i) {
+        if (i >= 4 && i < 40 && std::hypot(j - 8.2, k - 8.3) <= 1.5) p[g.offset(i, j, k)] = 1;
+        if (std::hypot(i - 10.2, j - 30.1, k - 25.3) <= 2.0) p[g.offset(i, j, k)] = 2;
+        if (std::hypot(i - 50.2, j - 30.1, k - 20.3) <= 10.0) p[g.offset(i, j, k)] = 3;
+      }
+  const auto counts = labelVoxelCounts(mask);
+  auto keptFraction = [&](const LabelMesh& m) {
+    return measureSolid(m.surface).volume / (counts[m.value] * g.voxelVolumeMm3());
+  };
+  MeshOptions slicer;
+  slicer.keepThinLabels = false;
+  const auto plain = buildLabelMeshes(mask, LabelTable{}, slicer);
+  const auto kept = buildLabelMeshes(mask, LabelTable{}, MeshOptions{});
+  for (int n = 0; n < 3; ++n)
+    qInfo("label %d: volume kept %.3f (factor 0.5) vs %.3f (factor %.4g, guarded)", n + 1, keptFraction(plain[n]),
+          keptFraction(kept[n]), kept[n].smoothing);
+  // Slicer's factor erases the two thin labels...
+  QVERIFY(keptFraction(plain[0]) < 0.3);
+  QVERIFY(keptFraction(plain[1]) < 0.3);
+  // ...the guard keeps them with a lower factor...
+  for (int n = 0; n < 2; ++n) {
+    QVERIFY(kept[n].smoothing < 0.5);
+    QVERIFY(keptFraction(kept[n]) > 0.7);
+    QVERIFY(consistentlyOriented(kept[n].surface));
+  }
+  // ...and leaves a large label exactly as Slicer smooths it.
+  QCOMPARE(kept[2].smoothing, 0.5);
+  QCOMPARE(kept[2].surface->GetNumberOfPoints(), plain[2].surface->GetNumberOfPoints());
+  double a[3], b[3];
+  kept[2].surface->GetPoint(100, a);
+  plain[2].surface->GetPoint(100, b);
+  QCOMPARE(a[0], b[0]);
+  QCOMPARE(a[2], b[2]);
 }
 
 void LabelMesherTest::labelsTouchingTheBorderAreClosed() {
@@ -349,6 +411,7 @@ void LabelMesherTest::labelsTouchingTheBorderAreClosed() {
   QCOMPARE(int(meshes.size()), 2);
   for (const auto& m : meshes) {
     QCOMPARE(openEdges(m.surface), vtkIdType(0));
+    QVERIFY(consistentlyOriented(m.surface));
     // Unsmoothed flying edges passes half-way between voxel centres, so the
     // box keeps its 10 x 16 x 12 voxels less the bevel along its 12 edges
     // (an eighth of a voxel's cross-section per unit length): about 1 %.
@@ -359,6 +422,31 @@ void LabelMesherTest::labelsTouchingTheBorderAreClosed() {
   }
   Volume empty(g, PixelType::UInt8);
   QCOMPARE(errorKindOf([&] { buildLabelMeshes(empty, LabelTable{}, options); }), ErrorKind::Input);
+}
+
+void LabelMesherTest::phantomLabelsAreClosedAndOutward() {
+  // Realistic shapes: thin tubes, shells, labels cut by the field of view.
+  PhantomOptions po;
+  po.size = PhantomSize::Small;
+  const PhantomCase phantom = generatePhantom(po);
+  const auto counts = labelVoxelCounts(phantom.labels);
+  const double voxelMm3 = phantom.labels.geometry().voxelVolumeMm3();
+  for (bool joint : {false, true}) {
+    MeshOptions options;
+    options.joint = joint;
+    const auto meshes = buildLabelMeshes(phantom.labels, phantom.table, options);
+    QCOMPARE(int(meshes.size()), int(labelValuesPresent(phantom.labels).size()));
+    for (const auto& m : meshes) {
+      QVERIFY2(consistentlyOriented(m.surface), m.name.c_str());
+      const double volume = measureSolid(m.surface).volume;
+      const double voxels = counts[m.value] * voxelMm3;
+      qInfo("%s %s: mesh %.0f mm3, voxels %.0f mm3 (%.1f %%)", joint ? "joint" : "separate", m.name.c_str(), volume,
+            voxels, 100 * (volume / voxels - 1));
+      QVERIFY2(volume > 0, m.name.c_str());
+      // Every label keeps most of its volume, thin ones included.
+      QVERIFY2(volume > 0.6 * voxels, m.name.c_str());
+    }
+  }
 }
 
 void LabelMesherTest::readyCallbackSeesEveryLabel() {
