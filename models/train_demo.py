@@ -205,7 +205,7 @@ def train_model(name, phantoms, out_root, iterations, seed):
     traced.save(os.path.join(folder, "fold_0", "model.pt"))
     json.dump({"trainer_name": "train_demo.py", "configuration": "3d_fullres",
                "inference_allowed_mirroring_axes": [0, 1, 2], "trace_max_difference": diff,
-               "iterations": iterations, "train_seeds": TRAIN_SEEDS[:len(phantoms)]},
+               "iterations": iterations, "seed": seed, "train_seeds": TRAIN_SEEDS[:len(phantoms)]},
               open(os.path.join(folder, "fold_0", "inference.json"), "w"), indent=1)
     print("%s: %s (%.0f s, trace vs eager %.1e)" % (name, folder, time.time() - t0, diff), flush=True)
 
@@ -219,6 +219,7 @@ def main():
     ap.add_argument("--iterations", type=int, default=700)
     ap.add_argument("--phantoms", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=7, help="the i-th model of --models trains with seed + i")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -226,7 +227,7 @@ def main():
     for i, name in enumerate(args.models.split(",")):
         if name not in MODELS:
             sys.exit("train_demo.py: error: unknown model %s (known: %s)" % (name, ", ".join(MODELS)))
-        train_model(name, phantoms, args.out, args.iterations, seed=7 + i)
+        train_model(name, phantoms, args.out, args.iterations, seed=args.seed + i)
 
 
 if __name__ == "__main__":

@@ -30,14 +30,13 @@ SliceView::SliceView(SliceAxis axis, QWidget* parent) : QWidget(parent), axis_(a
 }
 
 void SliceView::setVolume(const Volume& volume, const QString& caption) {
-  const bool sameGrid =
-      !volume_.empty() && !volume.empty() && volume_.geometry().sameGrid(volume.geometry());
+  // Another phase of the same study keeps the crosshair, zoom and pan; a new study starts centred.
+  const bool newStudy = volume_.empty();
   volume_ = volume;
   caption_ = caption;
   if (!volume_.empty()) {
     plane_ = slicePlane(volume_.geometry(), axis_);
-    if (!sameGrid) {
-      // A new study starts at the centre of the volume.
+    if (newStudy) {
       const Geometry& g = volume_.geometry();
       cursor_ =
           g.indexToPhysical({(g.size[0] - 1) / 2.0, (g.size[1] - 1) / 2.0, (g.size[2] - 1) / 2.0});

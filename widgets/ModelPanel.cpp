@@ -5,6 +5,7 @@
 #include <QFormLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QSignalBlocker>
 #include <QVBoxLayout>
 
 namespace nephro::widgets {
@@ -55,12 +56,16 @@ void ModelPanel::rebuild() {
     connect(box, &QCheckBox::toggled, this, &ModelPanel::updateRunButton);
   }
   empty_->setVisible(models_.empty());
+  // Refilling the list is not the user choosing a device: no signal.
   const QString previous = currentDevice();
-  device_->clear();
-  if (catalog_)
-    for (const ComputeDevice& d : catalog_->devices()) device_->addItem(d.label, d.id);
-  if (device_->count() == 0) device_->addItem(tr("CPU"), "cpu");
-  setCurrentDevice(previous);
+  {
+    const QSignalBlocker block(device_);
+    device_->clear();
+    if (catalog_)
+      for (const ComputeDevice& d : catalog_->devices()) device_->addItem(d.label, d.id);
+    if (device_->count() == 0) device_->addItem(tr("CPU"), "cpu");
+    setCurrentDevice(previous);
+  }
   refreshAvailability();
 }
 

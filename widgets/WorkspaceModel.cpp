@@ -127,6 +127,30 @@ void WorkspaceModel::removeLayer(int id) {
   emit layersChanged();
 }
 
+bool WorkspaceModel::replaceLayerMask(int id, const Volume& mask, const LabelTable& table) {
+  Layer* l = findLayer(id);
+  if (!l) return false;
+  l->mask = mask;
+  l->table = table;
+  l->voxelCounts = labelVoxelCounts(mask);
+  std::map<int, LabelDisplay> display;
+  for (const LabelEntry& e : table.entries()) {
+    auto old = l->display.find(e.value);
+    display[e.value] = old != l->display.end() ? old->second : LabelDisplay{toQColor(e.color), 1.0, true};
+  }
+  for (size_t v = 1; v < l->voxelCounts.size(); ++v)
+    if (l->voxelCounts[v] > 0 && !table.find(int(v))) {
+      const LabelEntry e = LabelTable::schemaEntry("label_" + std::to_string(v), int(v));
+      l->table.set(e);
+      display[int(v)] = LabelDisplay{toQColor(e.color), 1.0, true};
+    }
+  l->display = std::move(display);
+  l->meshes.clear();
+  emit meshesCleared(id);
+  emit layersChanged();
+  return true;
+}
+
 const Layer* WorkspaceModel::layer(int id) const {
   for (const Layer& l : layers_)
     if (l.id == id) return &l;

@@ -65,6 +65,9 @@ class WorkspaceModel : public QObject {
   int addLayer(const QString& name, const Volume& mask, const LabelTable& table,
                const QString& sourcePath = {});
   void removeLayer(int id);
+  // Replaces a layer's voxels and table in place (same id, name and display
+  // settings for the values it keeps); its meshes are cleared.
+  bool replaceLayerMask(int id, const Volume& mask, const LabelTable& table);
   const std::vector<Layer>& layers() const { return layers_; }
   const Layer* layer(int id) const;
   void setLayerVisible(int id, bool visible);

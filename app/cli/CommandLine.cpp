@@ -20,21 +20,6 @@ std::vector<CommandRegistration>& commandRegistry() {
   return registry;
 }
 
-bool wantsCommandLine(int argc, char** argv) {
-  if (argc < 2) return false;
-  const std::string first = argv[1];
-  if (first.rfind("-", 0) == 0) {
-    // GUI options are Qt's own (-platform, -style ...); everything else is ours.
-    static const char* ours[] = {"--batch", "--help", "-h", "--version", "--threads", "--quiet"};
-    return std::any_of(std::begin(ours), std::end(ours), [&](const char* o) { return first == o; });
-  }
-  CLI::App probe;
-  for (const auto& reg : commandRegistry()) reg.attach(probe);
-  for (const CLI::App* sub : probe.get_subcommands({}))
-    if (sub->get_name() == first) return true;
-  return false;
-}
-
 int runCommandLine(int argc, char** argv) {
   installCancelHandler();
   CLI::App app{"Nephro3D: kidney CT segmentation, meshing and post-processing.\n"

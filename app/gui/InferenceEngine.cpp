@@ -1,58 +1,76 @@
 #include "gui/InferenceEngine.h"
 
-#include "common/Error.h"
+#include <QProcess>
+#include <QRegularExpression>
+#include <memory>
+
+#include "common/Resources.h"
+#include "gui/EngineProcess.h"
 #include "gui/MainWindow.h"
-#include "inference/ModelRegistry.h"
-#include "inference/NnunetPredictor.h"
-#include "pipeline/Case.h"
-#include "pipeline/CaseRunner.h"
 
 namespace nephro::gui {
 
-RegistryCatalog::RegistryCatalog() {
+EngineCatalog::EngineCatalog(const QString& modelsDir) {
+  models_ = widgets::ManifestCatalog(modelsDir).models();
+  devices_.push_back({"auto", QObject::tr("Automatic (GPU when present)")});
   devices_.push_back({"cpu", QObject::tr("CPU")});
-  try {
-    const inference::DeviceInfo info = inference::deviceInfo();
-    if (info.cudaAvailable) devices_.push_back({"cuda", QString::fromStdString(info.description)});
-  } catch (const std::exception&) {
-    // No usable GPU runtime: the CPU remains.
-  }
-  std::vector<inference::ModelManifest> manifests;
-  try {
-    manifests = inference::listManifests();
-  } catch (const std::exception& e) {
-    widgets::ModelDescription broken;
-    broken.id = "models";
-    broken.title = QObject::tr("(model manifests)");
-    broken.problem = QString::fromStdString(e.what());
-    models_.push_back(broken);
-    return;
-  }
-  for (const auto& m : manifests) {
-    widgets::ModelDescription d;
-    d.id = QString::fromStdString(m.id);
-    d.title = m.legacy ? QObject::tr("%1 (legacy)").arg(d.id) : d.id;
-    d.description = QString::fromStdString(m.description);
-    if (!m.validFor.empty()) d.description += "\n" + QString::fromStdString(m.validFor);
-    for (const auto& p : m.requiredPhases()) d.inputPhases << QString::fromStdString(p);
-    d.anyPhase = d.inputPhases.isEmpty() && !m.inputs.empty();
-    const std::string missing = inference::missingModelFiles(m);
-    if (!missing.empty()) d.problem = QString::fromStdString(missing);
-    models_.push_back(d);
+}
+
+void EngineCatalog::applyEngineListing(const QString& listing) {
+  // "device: <description>" then one row per model: id version phases output memory files...
+  static const QRegularExpression spaces("\\s+");
+  for (const QString& line : listing.split('\n')) {
+    if (line.startsWith("device:")) {
+      const QString description = line.mid(7).trimmed();
+      if (description.contains("CUDA", Qt::CaseInsensitive))
+        devices_.insert(devices_.begin() + 1, {"cuda", description});
+      continue;
+    }
+    const QStringList cells = line.split(spaces, Qt::SkipEmptyParts);
+    if (cells.size() < 6) continue;
+    for (auto& m : models_) {
+      if (m.id != cells[0]) continue;
+      const QString files = cells.mid(5).join(' ');
+      if (files.startsWith("missing:") || files.startsWith("invalid:"))
+        m.problem = QObject::tr("Model files %1").arg(files);
+      else if (files.startsWith("present"))
+        m.problem.clear();
+    }
   }
 }
 
 void installInferenceEngine(MainWindow& window) {
-  window.setModelEngine(
-      std::make_shared<RegistryCatalog>(),
-      [](const std::string& modelId, const std::map<std::string, std::string>& phaseFiles,
-         const std::string& device, const std::string& outPath, const Progress& progress) {
-        pipeline::Case study = pipeline::Case::fromFiles(phaseFiles);
-        pipeline::ModelRunOptions options;
-        options.device =
-            device == "cpu" ? inference::DeviceChoice::Cpu : inference::DeviceChoice::Cuda;
-        pipeline::runModelToFile(study, modelId, outPath, options, progress);
+  QString modelsFolder;
+  try {
+    modelsFolder = QString::fromStdString(modelsDir());
+  } catch (const std::exception&) {
+  }
+  auto catalog = std::make_shared<EngineCatalog>(modelsFolder);
+  auto run = [](const std::string& modelId, const std::map<std::string, std::string>& phaseFiles,
+                const std::string& device, const std::string& outPath, const Progress& progress) {
+    QStringList args{"infer", QString::fromStdString(modelId)};
+    for (const auto& [phase, file] : phaseFiles)
+      args << "--image-" + QString::fromStdString(phase).toLower() << QString::fromStdString(file);
+    args << "--out" << QString::fromStdString(outPath) << "--device"
+         << QString::fromStdString(device);
+    runEngine(args, progress);
+  };
+  window.setModelEngine(catalog, run);
+
+  // Asking the engine takes a second or two (it starts LibTorch): an asynchronous
+  // child process owned by the window, never a wait on the GUI thread.
+  auto* process = new QProcess(&window);
+  QObject::connect(
+      process, &QProcess::finished, &window,
+      [&window, process, catalog, run](int exitCode, QProcess::ExitStatus status) {
+        process->deleteLater();
+        if (status != QProcess::NormalExit || exitCode != 0) return;
+        auto refined = std::make_shared<EngineCatalog>(*catalog);
+        refined->applyEngineListing(QString::fromUtf8(process->readAllStandardOutput()));
+        window.setModelEngine(refined, run);
       });
+  QObject::connect(process, &QProcess::errorOccurred, process, &QObject::deleteLater);
+  process->start(engineExecutable(), {"models"});
 }
 
 }  // namespace nephro::gui

@@ -1,8 +1,11 @@
 #pragma once
-// Connects the model panel to the engine: the model registry's manifests and
-// the compute devices as a ModelCatalog, and a run function that runs one
-// registered model on the study's phase files.
-#include <memory>
+// Connects the model panel to the engine. LibTorch must not share a process
+// with the Qt 6 window, so models run in the headless engine as a child
+// process (EngineProcess.h): the catalog comes from the manifests (plain JSON)
+// refined by what `nephro3d-engine models` reports (files present, device),
+// and a run is `nephro3d-engine infer`.
+#include <QString>
+#include <vector>
 
 #include "widgets/ModelCatalog.h"
 
@@ -10,9 +13,12 @@ namespace nephro::gui {
 
 class MainWindow;
 
-class RegistryCatalog : public widgets::ModelCatalog {
+class EngineCatalog : public widgets::ModelCatalog {
  public:
-  RegistryCatalog();
+  // Manifests only (the engine not asked yet): models whose folder is missing are unavailable.
+  explicit EngineCatalog(const QString& modelsDir);
+  // Takes the engine's `models` listing into account: its file problems and its device.
+  void applyEngineListing(const QString& listing);
   std::vector<widgets::ModelDescription> models() const override { return models_; }
   std::vector<widgets::ComputeDevice> devices() const override { return devices_; }
 

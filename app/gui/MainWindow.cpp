@@ -28,13 +28,13 @@
 #include <cmath>
 
 #include "common/Error.h"
-#include "common/OutputTransaction.h"
 #include "common/Resources.h"
 #include "gui/PreferencesDialog.h"
 #include "gui/StudyImportDialog.h"
 #include "image/VolumeIO.h"
 #include "labels/SegNrrd.h"
 #include "mesh/LabelMesher.h"
+#include "widgets/LayerExport.h"
 
 namespace nephro::gui {
 
@@ -230,6 +230,14 @@ void MainWindow::createDocks() {
 
   // Bottom: jobs and their log.
   jobPanel_ = new widgets::JobPanel(this);
+  // Post-processing recomputes follow the panel's sliders; their jobs and reports go to the log.
+  postController_ = new widgets::PostController(workspace_, postPanel_, this);
+  MeshOptions postMeshOptions;
+  postMeshOptions.smoothing = preferences_->smoothingFactor();
+  postController_->setMeshOptions(postMeshOptions);
+  connect(postController_, &widgets::PostController::jobStarted, this,
+          [this](BackgroundJob* job) { jobPanel_->track(job); });
+  connect(postController_, &widgets::PostController::logLine, jobPanel_, &widgets::JobPanel::log);
   auto* jobsDock = new QDockWidget(tr("Jobs"), this);
   jobsDock->setObjectName("jobsDock");
   jobsDock->setWidget(jobPanel_);
@@ -714,36 +722,22 @@ void MainWindow::exportMask(bool segNrrd) {
     return;
   }
   const QString suggested = layer->name + (segNrrd ? ".seg.nrrd" : ".nii.gz");
-  const QString path = QFileDialog::getSaveFileName(
+  QString path = QFileDialog::getSaveFileName(
       this, tr("Export %1").arg(layer->name), suggested,
       segNrrd ? tr("3D Slicer segmentation (*.seg.nrrd)") : tr("NIfTI (*.nii.gz *.nii)"));
   if (path.isEmpty()) return;
+  // The format follows the extension: make it the one chosen.
+  if (segNrrd && !path.endsWith(".seg.nrrd", Qt::CaseInsensitive)) path += ".seg.nrrd";
+  if (!segNrrd && !path.endsWith(".nii.gz", Qt::CaseInsensitive) &&
+      !path.endsWith(".nii", Qt::CaseInsensitive))
+    path += ".nii.gz";
   // The exported table carries the colours as the user set them.
-  LabelTable table = layer->table;
-  for (const auto& [value, d] : layer->display)
-    if (const LabelEntry* e = table.find(value)) {
-      LabelEntry edited = *e;
-      edited.color = widgets::toRgb(d.color);
-      table.set(edited);
-    }
+  const LabelTable table = widgets::displayedTable(*layer);
   const Volume mask = layer->mask;
   auto* job = new BackgroundJob(tr("Exporting %1").arg(QFileInfo(path).fileName()), this);
   const std::string target = path.toStdString();
-  startJob(job, [mask, table, target, segNrrd](const Progress& progress) {
-    progress.report(0, "writing " + target);
-    if (segNrrd) {
-      writeSegNrrd(mask, table, target);
-    } else {
-      // Mask and sidecar appear together or not at all.
-      OutputTransaction tx;
-      const std::string stagedMask = tx.stage(target);
-      const std::string stagedTable = tx.stage(LabelTable::sidecarPath(target));
-      writeVolumeTo(mask, stagedMask);
-      progress.throwIfCancelled();
-      writeFileAtomically(stagedTable, table.toJson());
-      tx.commit();
-    }
-    progress.report(1, "written " + target);
+  startJob(job, [mask, table, target](const Progress& progress) {
+    widgets::exportMaskLayer(mask, table, target, progress);
   });
 }
 

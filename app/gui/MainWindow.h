@@ -21,6 +21,7 @@
 #include "widgets/LabelTableView.h"
 #include "widgets/ModelPanel.h"
 #include "widgets/PlotsPanel.h"
+#include "widgets/PostController.h"
 #include "widgets/PostPanelHost.h"
 #include "widgets/Preferences.h"
 #include "widgets/StudyFiles.h"
@@ -57,6 +58,7 @@ class MainWindow : public QMainWindow {
   widgets::JobPanel* jobPanel() const { return jobPanel_; }
   widgets::ModelPanel* modelPanel() const { return modelPanel_; }
   widgets::PostPanelHost* postPanel() const { return postPanel_; }
+  widgets::PostController* postController() const { return postController_; }
   widgets::LabelTableView* labelTable() const { return labelView_; }
   widgets::Preferences& preferences() { return *preferences_; }
 
@@ -122,6 +124,7 @@ class MainWindow : public QMainWindow {
   widgets::PlotsPanel* plots_ = nullptr;
   widgets::ModelPanel* modelPanel_ = nullptr;
   widgets::PostPanelHost* postPanel_ = nullptr;
+  widgets::PostController* postController_ = nullptr;
   widgets::StudyPanel* studyPanel_ = nullptr;
   widgets::JobPanel* jobPanel_ = nullptr;
   std::shared_ptr<widgets::ModelCatalog> catalog_;

@@ -651,6 +651,7 @@ std::vector<LabelMesh> buildLabelMeshes(const Volume& mask, const LabelTable& ta
 
   const std::array<double, 16> m = indexToSpaceMatrix(g, options.space, Index3{0, 0, 0});
   std::mutex readyMutex;
+  size_t split = 0;
   parallelFor(
       static_cast<int64_t>(meshes.size()),
       [&](int64_t b, int64_t e) {
@@ -675,6 +676,7 @@ std::vector<LabelMesh> buildLabelMeshes(const Volume& mask, const LabelTable& ta
           }
           std::lock_guard<std::mutex> lock(readyMutex);
           if (onMeshReady) onMeshReady(mesh);
+          progress.report(0.65 + 0.35 * double(++split) / double(meshes.size()), "Splitting labels");
         }
       },
       options.threads ? options.threads : workerCount());

@@ -16,7 +16,9 @@
 namespace nephro::post {
 
 struct FatParameters {
-  double distanceMm = 20.0;  // band around the kidney and tumour surface
+  // Band around the kidney and tumour surface; with a CT, the furthest the
+  // fascia is looked for (the fat stops at the fascia when one shows).
+  double distanceMm = 20.0;
   double huMin = -190.0;     // fat HU window, used only with a CT
   double huMax = -30.0;
   // Labels never counted as fat. Empty: every label present except perirenal fat itself.

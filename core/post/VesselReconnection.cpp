@@ -312,11 +312,20 @@ std::vector<Vec3> contrastPath(const Region& r, const Vec3& from, const Vec3& to
     if (off < 0) return {};
   }
   std::reverse(offsets.begin(), offsets.end());
+  // A gap voxel counts as enhanced when it or a face neighbour is in the window:
+  // a vessel one or two voxels wide loses much of its HU to partial volume.
   int gapVoxels = 0, inWindow = 0;
+  const int64_t faceStep[6] = {1, -1, g.size[0], -g.size[0], g.size[0] * g.size[1], -g.size[0] * g.size[1]};
   for (int64_t off : offsets) {
     if (r.structure[off] || r.anchor[off]) continue;
     ++gapVoxels;
-    if (hu[off] >= huMin && hu[off] <= huMax) ++inWindow;
+    bool enhanced = hu[off] >= huMin && hu[off] <= huMax;
+    for (int n = 0; n < 6 && !enhanced; ++n) {
+      const int64_t o = off + faceStep[n];
+      if (o < 0 || o >= g.voxelCount() || r.forbidden[o]) continue;
+      enhanced = hu[o] >= huMin && hu[o] <= huMax;
+    }
+    inWindow += enhanced;
   }
   *costOut = dist[lg];
   *contrastOut = gapVoxels ? double(inWindow) / gapVoxels : 1.0;
@@ -401,15 +410,17 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
   const int64_t nw = r.work.voxelCount();
   const int32_t* lw = r.labels.data<int32_t>();
   int maxLabel = 0;
-  for (int64_t i = 0; i < nw; ++i) maxLabel = std::max(maxLabel, lw[i]);
+  {
+    const int32_t* lf = labelsFine.data<int32_t>();
+    for (int64_t i = 0; i < fine.voxelCount(); ++i) maxLabel = std::max(maxLabel, lf[i]);
+  }
   std::vector<uint8_t> isStructure = valueSet(grp.structure, std::max(maxLabel, 1));
   std::vector<uint8_t> isAnchor = valueSet(grp.anchors, std::max(maxLabel, 1));
   std::vector<uint8_t> isPassable = valueSet(grp.passable, std::max(maxLabel, 1));
   r.structure.assign(nw, 0);
   r.anchor.assign(nw, 0);
   r.forbidden.assign(nw, 0);
-  Volume sa(r.work, PixelType::UInt8), sOnly(r.work, PixelType::UInt8);
-  uint8_t* psa = sa.data<uint8_t>();
+  Volume sOnly(r.work, PixelType::UInt8);
   uint8_t* ps = sOnly.data<uint8_t>();
   for (int64_t i = 0; i < nw; ++i) {
     const int v = lw[i];
@@ -417,10 +428,20 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
     r.structure[i] = isStructure[v];
     r.anchor[i] = isAnchor[v];
     r.forbidden[i] = !isStructure[v] && !isAnchor[v] && !isPassable[v];
-    psa[i] = r.structure[i] || r.anchor[i];
     ps[i] = r.structure[i];
   }
-  r.components = connectedComponents(sa, &r.componentCount);
+  // Components on the mask's own grid, carried to the working grid: coarsening
+  // must neither close a one-voxel gap nor merge two fragments.
+  {
+    const int32_t* lf = labelsFine.data<int32_t>();
+    Volume saFine(fine, PixelType::UInt8);
+    uint8_t* q = saFine.data<uint8_t>();
+    for (int64_t i = 0; i < fine.voxelCount(); ++i) {
+      const int v = lf[i];
+      q[i] = v > 0 && v <= maxLabel && (isStructure[v] || isAnchor[v]);
+    }
+    r.components = resampleToGrid(connectedComponents(saFine, &r.componentCount), r.work, Interpolation::Nearest);
+  }
   const int32_t* comp = r.components.data<int32_t>();
   const int nc = r.componentCount;
   std::vector<int64_t> sCount(nc + 1, 0);
@@ -464,7 +485,27 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
   progress.throwIfCancelled();
 
   // Skeleton graph (Boost Graph): vertices are skeleton voxels, edges their 26-neighbours.
-  const Volume skeleton = thinToCurves(sOnly, progress);
+  // Each component is thinned on its own, so fragments that touch on the
+  // working grid keep their own ends.
+  Volume skeleton(r.work, PixelType::UInt8);
+  for (int c = 1; c <= nc; ++c) {
+    if (!sCount[c] || isNoise[c]) continue;
+    const Box box = padBox(boundingBox(r.components, {c}), 1, r.work);
+    if (box.empty()) continue;
+    Volume part = crop(sOnly, box);
+    const Volume partComp = crop(r.components, box);
+    uint8_t* pp = part.data<uint8_t>();
+    const int32_t* pc = partComp.data<int32_t>();
+    for (int64_t i = 0; i < part.voxelCount(); ++i) pp[i] = pp[i] && pc[i] == c;
+    const Volume thin = thinToCurves(part, progress);
+    const Geometry& bg = thin.geometry();
+    const uint8_t* t = thin.data<uint8_t>();
+    uint8_t* sk = skeleton.data<uint8_t>();
+    for (int64_t k = 0; k < bg.size[2]; ++k)
+      for (int64_t j = 0; j < bg.size[1]; ++j)
+        for (int64_t i = 0; i < bg.size[0]; ++i)
+          if (t[bg.offset(i, j, k)]) sk[r.work.offset(box.begin[0] + i, box.begin[1] + j, box.begin[2] + k)] = 1;
+  }
   r.insideDistance = signedDistanceMm(sOnly);
   const float* inside = r.insideDistance.data<float>();
   const uint8_t* sk = skeleton.data<uint8_t>();
@@ -489,7 +530,7 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
           if (!dx && !dy && !dz) continue;
           if (!w.contains(i + dx, j + dy, k + dz)) continue;
           const int64_t n = w.offset(i + dx, j + dy, k + dz);
-          if (!sk[n]) continue;
+          if (!sk[n] || comp[n] != comp[off]) continue;
           ++degree[v];
           const int u = vertexOf[n];
           if (u <= static_cast<int>(v)) continue;
@@ -699,7 +740,9 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
       }
       cd.bridge.contrastFraction = contrast;
       cd.bridge.cost = cost * (1.0 + cd.bridge.angleDeg / maxAngle) * (cd.toEnd < 0 ? 1.25 : 1.0);
-      if (contrast < 0.5) {
+      // A gap of a voxel or two is bridged on geometry alone; the CT judges longer ones.
+      const double shortGapMm = 1.5 * std::max({w.spacing[0], w.spacing[1], w.spacing[2]});
+      if (contrast < 0.5 && cd.bridge.gapMm > shortGapMm) {
         cd.viable = false;
         cd.bridge.decision = "rejected: the path leaves the contrast window";
       }

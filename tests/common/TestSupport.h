@@ -5,6 +5,7 @@
 #include <string>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 namespace nephro::test {
 
@@ -20,7 +21,9 @@ inline std::string nephro3dBinary() { return std::string(NEPHRO3D_BINARY_DIR) + 
 
 // Runs the nephro3d CLI; returns its exit code and captures stderr+stdout into `output`.
 inline int runNephro3d(const std::string& args, std::string* output = nullptr) {
-  const std::string log = std::string(NEPHRO3D_BINARY_DIR) + "/test-scratch/last-cli.log";
+  // One log per test process: ctest runs test programs in parallel.
+  const std::string log =
+      std::string(NEPHRO3D_BINARY_DIR) + "/test-scratch/cli-" + std::to_string(::getpid()) + ".log";
   std::filesystem::create_directories(std::string(NEPHRO3D_BINARY_DIR) + "/test-scratch");
   const std::string cmd = nephro3dBinary() + " " + args + " > '" + log + "' 2>&1";
   const int status = std::system(cmd.c_str());

@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "TestSupport.h"
+#include "gui/InferenceEngine.h"
 #include "gui/MainWindow.h"
 #include "gui/Style.h"
 #include "phantom/Phantom.h"
@@ -74,7 +75,42 @@ class WorkstationTest : public QObject {
   Q_OBJECT
  private slots:
   void opensPhantomBuildsMeshesAndShowsThem();
+  void engineListingRefinesTheModelCatalog();
 };
+
+void WorkstationTest::engineListingRefinesTheModelCatalog() {
+  const QString dir = QString::fromStdString(test::scratchDir("gui_engine_catalog"));
+  QDir().mkpath(dir + "/demo/vessel");
+  QDir().mkpath(dir + "/demo/ureter");
+  auto write = [&](const QString& name, const QByteArray& text) {
+    QFile f(dir + "/" + name);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(text);
+  };
+  write("vessel.json", R"({"id": "vessel", "folder": "demo/vessel",
+        "inputs": [{"channel": 0, "phase": "A"}, {"channel": 1, "phase": "P"}]})");
+  write("ureter.json",
+        R"({"id": "ureter", "folder": "demo/ureter", "inputs": [{"channel": 0, "phase": "D"}]})");
+  gui::EngineCatalog catalog(dir);
+  QCOMPARE(int(catalog.models().size()), 2);
+  QCOMPARE(int(catalog.devices().size()), 2);  // automatic, CPU
+  // What `nephro3d models` prints.
+  catalog.applyEngineListing(
+      "models in /m\ndevice: CUDA (1 devices)\nmemory estimated for 512x512x300 CT\n\n"
+      "id                     version  phases  output memory    files\n"
+      "ureter                 demo-1   D       D      1.2 GB    present (1 fold(s), 3d_fullres, 3 "
+      "outputs)\n"
+      "vessel                 demo-1   A+P     A      -         missing: "
+      "demo/vessel/fold_0/model.pt\n");
+  const auto models = catalog.models();
+  const auto& ureter = models[0].id == "ureter" ? models[0] : models[1];
+  const auto& vessel = models[0].id == "vessel" ? models[0] : models[1];
+  QVERIFY(ureter.problem.isEmpty());
+  QVERIFY(vessel.problem.contains("fold_0/model.pt"));
+  QVERIFY(!widgets::modelAvailability(vessel, {"A", "P"}).available);
+  QVERIFY(widgets::modelAvailability(ureter, {"D"}).available);
+  QCOMPARE(catalog.devices().at(1).id, QString("cuda"));
+}
 
 void WorkstationTest::opensPhantomBuildsMeshesAndShowsThem() {
   const std::string dir = test::scratchDir("gui_workstation");
@@ -270,6 +306,21 @@ void WorkstationTest::opensPhantomBuildsMeshesAndShowsThem() {
   window.setViewLayout(widgets::ViewLayout::Grid2x2);
   QTest::qWait(100);
   QVERIFY(std::abs(window.meshView()->width() - axial->width()) < 10);
+
+  // Cancel: rebuilding the meshes stops within a second and reports it.
+  widgets::BackgroundJob* rebuild = window.buildMeshes(layerId);
+  QVERIFY(rebuild);
+  QSignalSpy finished(rebuild, &widgets::BackgroundJob::finished);
+  QTest::qWait(100);
+  QElapsedTimer cancelClock;
+  cancelClock.start();
+  window.jobPanel()->cancelAll();
+  QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 1000);
+  qInfo("meshing cancelled in %lld ms", cancelClock.elapsed());
+  QCOMPARE(finished.at(0).at(0).value<widgets::BackgroundJob::Outcome>(),
+           widgets::BackgroundJob::Outcome::Cancelled);
+  QVERIFY(!window.busy());
+  QVERIFY(window.jobPanel()->logText().contains("cancelled"));
 }
 
 int main(int argc, char** argv) {

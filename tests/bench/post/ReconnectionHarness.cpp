@@ -3,6 +3,8 @@
 // ureters, runs reconnection with and without the CT, and prints per gap-length
 // bin: the share of gaps bridged, the share of bridge voxels inside the ground
 // truth dilated by one voxel, and wrong joins (artery to vein, ureter to vessel).
+// Gap centres lie on the centreline at least half the gap plus 4 mm away from
+// the aorta, kidneys, bladder and branchings, so each gap cuts one vessel.
 // With --model-masks each step sees only what its models would give it: the
 // arteries with kidneys, tumour, veins, aorta and IVC; the ureters with the
 // kidneys and bladder only (no vessel labels to steer clear of).

@@ -44,11 +44,18 @@ class DemoModelsTest : public QObject {
  private slots:
   void diceOnUnseenPhantoms() {
     std::vector<ModelManifest> manifests;
+    std::vector<Expectation> present;
     for (const auto& e : expectations()) {
       ModelManifest m = findManifest(e.model);
-      if (!missingModelFiles(m).empty()) QSKIP(qPrintable(QString("demo model files missing: ") + missingModelFiles(m).c_str()));
+      const std::string missing = missingModelFiles(m);
+      if (!missing.empty()) {
+        qInfo("%s: not evaluated (%s)", e.model, missing.c_str());
+        continue;
+      }
       manifests.push_back(m);
+      present.push_back(e);
     }
+    if (manifests.empty()) QSKIP("no demo model files present (models/train_demo.py writes them)");
     for (uint64_t seed : {1, 2}) {
       PhantomOptions po;
       po.seed = seed;
@@ -56,7 +63,7 @@ class DemoModelsTest : public QObject {
       std::map<std::string, const Volume*> phases{{"A", &ph.arterial}, {"P", &ph.portal}, {"D", &ph.delayed}};
       const uint8_t* gt = ph.labels.data<uint8_t>();
       for (size_t i = 0; i < manifests.size(); ++i) {
-        const Expectation& e = expectations()[i];
+        const Expectation& e = present[i];
         NnunetModel model = loadManifestModel(manifests[i]);
         PredictorOptions o;
         o.mirroring = manifests[i].mirroring;

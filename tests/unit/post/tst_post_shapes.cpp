@@ -355,6 +355,25 @@ class PostShapes : public QObject {
     }
   }
 
+  void cancelledStepsStop() {
+    Volume mask(grid({40, 30, 30}, {1, 1, 1}), PixelType::UInt8);
+    paintBall(mask, 1, mask.geometry().indexToPhysical({20, 15, 15}), 6.0);
+    paintRod(mask, 4, 2, 15, 15, 15, 2.0);
+    paintRod(mask, 4, 20, 38, 25, 15, 2.0);
+    const LabelTable table = schemaSubset({"kidney_left", "artery"});
+    auto flag = std::make_shared<std::atomic<bool>>(true);
+    const Progress cancelled([](double, const std::string&) {}, flag);
+    for (int step = 0; step < 2; ++step) {
+      try {
+        if (step == 0) computePerirenalFat(mask, table, nullptr, FatParameters{}, cancelled);
+        else reconnect(TubularStructure::Artery, mask, table, nullptr, ReconnectionParameters{}, cancelled);
+        QFAIL("a cancelled step ran to the end");
+      } catch (const Error& e) {
+        QCOMPARE(e.kind(), ErrorKind::Cancelled);
+      }
+    }
+  }
+
   void sampleRejectsAMaskWithoutKidney() {
     Volume mask(grid({20, 20, 20}, {1, 1, 1}), PixelType::UInt8);
     paintBall(mask, 4, mask.geometry().indexToPhysical({10, 10, 10}), 4.0);

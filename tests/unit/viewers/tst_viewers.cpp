@@ -202,6 +202,19 @@ void ViewersTest::sliceViewMapsCrosshairAndScrolls() {
   QCOMPARE(view.cursorPosition()[2], target[2] + 2.0);
   view.setSlice(1000);  // clamped
   QCOMPARE(view.slice(), int64_t(39));
+
+  // Another phase on another grid keeps the crosshair where it is in the patient.
+  view.setCursorPosition(target);
+  Geometry other = g;
+  other.spacing = {1, 1, 1};
+  other.size = {20, 30, 80};
+  view.setVolume(Volume(other, PixelType::Int16), "P");
+  QCOMPARE(view.cursorPosition(), target);
+  QCOMPARE(view.slice(), int64_t(50));
+  // A new study (after an empty one) starts at its centre.
+  view.setVolume(Volume(), "");
+  view.setVolume(ct, "A");
+  QCOMPARE(view.slice(), int64_t(20));
 }
 
 QTEST_MAIN(ViewersTest)

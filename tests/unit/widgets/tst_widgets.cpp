@@ -8,6 +8,7 @@
 #include <QGroupBox>
 #include <QPushButton>
 #include <QSlider>
+#include <QTreeWidget>
 #include <QtTest>
 #include <filesystem>
 #include <thread>
@@ -15,14 +16,18 @@
 #include "TestSupport.h"
 #include "common/Error.h"
 #include "common/OutputTransaction.h"
+#include "image/VolumeIO.h"
+#include "labels/SegNrrd.h"
 #include "widgets/BackgroundJob.h"
 #include "widgets/JobPanel.h"
 #include "widgets/LabelTableModel.h"
+#include "widgets/LayerExport.h"
 #include "widgets/ModelPanel.h"
 #include "widgets/PlotsPanel.h"
 #include "widgets/PostPanelHost.h"
 #include "widgets/Preferences.h"
 #include "widgets/StudyFiles.h"
+#include "widgets/StudyPanel.h"
 #include "widgets/WorkspaceModel.h"
 
 using namespace nephro;
@@ -74,6 +79,8 @@ class WidgetsTest : public QObject {
   void preferencesPersist();
   void studyFileRolesFromNames();
   void postPanelBuildsSliders();
+  void exportedMaskKeepsGeometryAndEditedColours();
+  void studyPanelShowsAndHidesLayers();
 };
 
 void WidgetsTest::labelTableListsEveryLabelWithItsVolume() {
@@ -221,6 +228,13 @@ void WidgetsTest::modelPanelGreysOutWithReason() {
   QCOMPARE(run.count(), 1);
   QCOMPARE(run.at(0).at(0).toStringList(), QStringList({"tumor", "vessel"}));
   QCOMPARE(run.at(0).at(1).toString(), QString("cpu"));
+  // Refilling the catalog keeps the chosen device and does not report a change.
+  QSignalSpy deviceChanges(&panel, &ModelPanel::deviceChanged);
+  panel.setCatalog(std::make_shared<ManifestCatalog>(dir));
+  QCOMPARE(deviceChanges.count(), 0);
+  QCOMPARE(panel.currentDevice(), QString("cpu"));
+  panel.setLoadedPhases({"A", "P", "D"});
+  panel.setModelChecked("tumor", true);
   // Losing the phase unticks and greys the model out again.
   panel.setLoadedPhases({"A"});
   QCOMPARE(panel.checkedModels(), QStringList({"tumor"}));
@@ -348,6 +362,58 @@ void WidgetsTest::postPanelBuildsSliders() {
   host.findChild<QGroupBox*>("post_fat")->findChild<QPushButton*>()->click();
   QCOMPARE(run.count(), 1);
   QCOMPARE(run.at(0).at(0).toString(), QString("fat"));
+}
+
+void WidgetsTest::exportedMaskKeepsGeometryAndEditedColours() {
+  const std::string dir = test::scratchDir("widgets_export");
+  WorkspaceModel ws;
+  Volume mask = testMask();
+  Geometry g = mask.geometry();
+  g.origin = {-12.5, 30, 7};
+  mask.setGeometry(g);
+  const int id = ws.addLayer("truth", mask, testTable());
+  ws.setLabelColor(id, 1, QColor(1, 2, 3));
+  const LabelTable table = displayedTable(*ws.layer(id));
+  QCOMPARE(table.find(1)->color, (Rgb{1, 2, 3}));
+  QCOMPARE(table.find(2)->color, (Rgb{216, 101, 79}));
+
+  exportMaskLayer(mask, table, dir + "/truth.nii.gz");
+  const Volume back = readVolume(dir + "/truth.nii.gz");
+  QVERIFY(back.geometry().sameGrid(mask.geometry()));
+  QCOMPARE(labelVoxelCounts(back), labelVoxelCounts(mask));
+  const LabelTable sidecar = LabelTable::readSidecar(dir + "/truth.nii.gz");
+  QCOMPARE(sidecar.find(1)->color, (Rgb{1, 2, 3}));
+  QCOMPARE(QString::fromStdString(sidecar.find(1)->name), QString("kidney_left"));
+
+  exportMaskLayer(mask, table, dir + "/truth.seg.nrrd");
+  const auto [segMask, segTable] = readSegNrrd(dir + "/truth.seg.nrrd");
+  QVERIFY(segMask.geometry().sameGrid(mask.geometry()));
+  QCOMPARE(segTable.find(1)->color, (Rgb{1, 2, 3}));
+  // The exported files and no temporaries.
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) files += e.is_regular_file();
+  QCOMPARE(files, 3);  // truth.nii.gz + truth.json, truth.seg.nrrd (table in its header)
+}
+
+void WidgetsTest::studyPanelShowsAndHidesLayers() {
+  WorkspaceModel ws;
+  StudyPanel panel(&ws);
+  const int id = ws.addLayer("truth", testMask(), testTable());
+  QTreeWidgetItem* layers = panel.tree()->topLevelItem(1);
+  QCOMPARE(layers->childCount(), 1);
+  QTreeWidgetItem* item = layers->child(0);
+  QVERIFY(item->text(0).startsWith("truth"));
+  QSignalSpy visibility(&ws, &WorkspaceModel::layerVisibilityChanged);
+  item->setCheckState(0, Qt::Unchecked);
+  QCOMPARE(visibility.count(), 1);
+  QVERIFY(!ws.layer(id)->visible);
+  panel.tree()->topLevelItem(1)->child(0)->setSelected(true);
+  QCOMPARE(panel.selectedLayer(), id);
+  QSignalSpy rebuild(&panel, &StudyPanel::rebuildMeshesRequested);
+  panel.findChildren<QPushButton*>().at(0)->click();
+  QCOMPARE(rebuild.count(), 1);
+  panel.findChildren<QPushButton*>().at(1)->click();  // remove
+  QVERIFY(ws.layers().empty());
 }
 
 QTEST_MAIN(WidgetsTest)

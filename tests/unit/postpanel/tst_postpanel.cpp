@@ -1,0 +1,268 @@
+// The post-processing panel and its controller on the small phantom: a
+// parameter change recomputes and replaces the result layer in place, a stale
+// result is dropped, and missing labels or a mismatched CT give a message in
+// the panel instead of a crash.
+#include <QComboBox>
+#include <QLabel>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QSlider>
+#include <QtTest>
+
+#include "phantom/Phantom.h"
+#include "widgets/PostController.h"
+#include "widgets/PostPanelHost.h"
+#include "widgets/PostRecompute.h"
+#include "widgets/WorkspaceModel.h"
+
+using namespace nephro;
+using namespace nephro::widgets;
+namespace pl = phantom_label;
+
+namespace {
+
+int64_t countValues(const Volume& mask, const LabelTable& table, const char* base) {
+  const std::vector<int64_t> counts = labelVoxelCounts(mask);
+  int64_t n = 0;
+  for (int v : table.valuesMatching(base))
+    if (size_t(v) < counts.size()) n += counts[size_t(v)];
+  return n;
+}
+
+Volume without(const Volume& gt, std::initializer_list<int> drop) {
+  Volume out = gt.clone();
+  uint8_t* p = out.data<uint8_t>();
+  for (int64_t i = 0; i < out.voxelCount(); ++i)
+    if (std::find(drop.begin(), drop.end(), int(p[i])) != drop.end()) p[i] = 0;
+  return out;
+}
+
+// Waits (processing events) for the step's next applied result.
+bool waitApplied(PostController& c, const QString& step, int timeoutMs = 30000) {
+  QSignalSpy spy(&c, &PostController::resultApplied);
+  QSignalSpy failed(&c, &PostController::failed);
+  QElapsedTimer t;
+  t.start();
+  while (t.elapsed() < timeoutMs) {
+    if (!failed.isEmpty()) return false;
+    for (const auto& args : spy)
+      if (args.at(0).toString() == step) return true;
+    spy.wait(50);
+  }
+  return false;
+}
+
+}  // namespace
+
+class PostPanelTest : public QObject {
+  Q_OBJECT
+ private slots:
+  void initTestCase();
+  void panelHasAFieldForEveryParameter();
+  void parameterChangeReplacesTheResultLayer();
+  void staleResultIsDropped();
+  void vesselReportGoesToTheLog();
+  void missingLabelsGiveAMessage();
+  void mismatchedCtGivesAMessage();
+
+ private:
+  PhantomCase phantom_;
+  Volume fatInput_;  // the ground truth less its perirenal fat
+};
+
+void PostPanelTest::initTestCase() {
+  PhantomOptions o;
+  o.size = PhantomSize::Small;
+  o.seed = 7;
+  phantom_ = generatePhantom(o);
+  fatInput_ = without(phantom_.labels, {pl::PerirenalFatLeft, pl::PerirenalFatRight});
+}
+
+void PostPanelTest::panelHasAFieldForEveryParameter() {
+  WorkspaceModel ws;
+  PostPanelHost panel;
+  PostController controller(&ws, &panel);
+  QCOMPARE(panel.steps().size() + 0, 4);
+  for (PostStep step : {PostStep::Fat, PostStep::Sample, PostStep::Vessel, PostStep::Ureter}) {
+    const QString id = QString::fromStdString(postStepId(step));
+    for (const post::ParameterInfo& info : postStepParameters(step)) {
+      const QString name = "post_" + id + "_" + QString::fromStdString(info.key);
+      QVERIFY2(panel.findChild<QWidget*>(name), qPrintable(name));
+      if (info.kind == post::ParameterKind::Number || info.kind == post::ParameterKind::Integer)
+        QCOMPARE(panel.values(id).value(QString::fromStdString(info.key)), info.defaultValue);
+    }
+  }
+  // Phases become CT choices; the arterial phase is the vessel step's default.
+  ws.setPhase(Phase::Arterial, phantom_.arterial, "A.nii.gz");
+  ws.setPhase(Phase::Delayed, phantom_.delayed, "D.nii.gz");
+  QCOMPARE(panel.ctChoice("vessel"), QString("A"));
+  QCOMPARE(panel.ctChoice("ureter"), QString("D"));
+  QCOMPARE(panel.ctChoice("fat"), QString("current"));
+  QCOMPARE(panel.ctChoice("sample"), QString());
+}
+
+void PostPanelTest::parameterChangeReplacesTheResultLayer() {
+  WorkspaceModel ws;
+  PostPanelHost panel;
+  PostController controller(&ws, &panel);
+  controller.setDebounceMs(20);
+  ws.setPhase(Phase::Arterial, phantom_.arterial, "A.nii.gz");
+  const int input = ws.addLayer("truth", fatInput_, phantom_.table);
+  QCOMPARE(panel.inputLayer("fat"), input);
+
+  controller.recompute(PostStep::Fat);
+  QVERIFY(waitApplied(controller, "fat"));
+  const int result = controller.resultLayer(PostStep::Fat);
+  QVERIFY(result != 0 && result != input);
+  QCOMPARE(int(ws.layers().size()), 2);
+  const Layer* r = ws.layer(result);
+  QVERIFY(r->mask.geometry().sameGrid(fatInput_.geometry()));
+  const int64_t wide = countValues(r->mask, r->table, "perirenal_fat");
+  QVERIFY(wide > 0);
+  QVERIFY(!r->meshes.empty());
+
+  // The user drags the distance slider down: one debounced recompute, same layer, less fat.
+  auto* slider = panel.findChild<QSlider*>("post_fat_distance-mm");
+  QVERIFY(slider);
+  slider->setValue(slider->value() - 20);  // 20 steps of 0.5 mm: 20 -> 10 mm
+  QCOMPARE(panel.values("fat").value("distance-mm"), 10.0);
+  QVERIFY(waitApplied(controller, "fat"));
+  QCOMPARE(controller.resultLayer(PostStep::Fat), result);
+  QCOMPARE(int(ws.layers().size()), 2);
+  r = ws.layer(result);
+  const int64_t narrow = countValues(r->mask, r->table, "perirenal_fat");
+  QVERIFY2(narrow > 0 && narrow < wide, qPrintable(QString("%1 vs %2").arg(narrow).arg(wide)));
+  QVERIFY(!r->meshes.empty());
+  QVERIFY(panel.status("fat").contains("perirenal fat"));
+  // The input list does not offer the panel's own result.
+  QCOMPARE(panel.findChild<QComboBox*>("post_fat_layer")->count(), 1);
+}
+
+void PostPanelTest::staleResultIsDropped() {
+  WorkspaceModel ws;
+  PostPanelHost panel;
+  PostController controller(&ws, &panel);
+  ws.addLayer("truth", fatInput_, phantom_.table);
+  panel.setCtChoice("fat", QString());
+  QList<QPointer<BackgroundJob>> jobs;
+  connect(&controller, &PostController::jobStarted, this, [&](BackgroundJob* j) { jobs << j; });
+
+  // The first run finishes on its thread, but before its result reaches the
+  // GUI thread a new value starts another run: the first result is stale.
+  panel.setValue("fat", "distance-mm", 25);
+  controller.recompute(PostStep::Fat);
+  QCOMPARE(jobs.size(), 1);
+  jobs[0]->wait();
+  panel.setValue("fat", "distance-mm", 6);
+  QSignalSpy dropped(&controller, &PostController::resultDropped);
+  controller.recompute(PostStep::Fat);
+  QVERIFY(waitApplied(controller, "fat"));
+  QCOMPARE(dropped.count(), 1);
+  QCOMPARE(controller.droppedCount(PostStep::Fat), 1);
+  QCOMPARE(controller.appliedCount(PostStep::Fat), 1);
+
+  // What is shown is the 6 mm result, not the 25 mm one.
+  PostInputs in;
+  in.mask = fatInput_;
+  in.table = phantom_.table;
+  PostRegionCache cache;
+  auto expected = [&](double distance) {
+    const PostRunResult r = runPostStep(PostStep::Fat, in, {{"distance-mm", distance}}, {}, cache, MeshOptions{});
+    return countValues(r.mask, r.table, "perirenal_fat");
+  };
+  // Same order as the panel's runs, so the same cached region.
+  const int64_t wide = expected(25), narrow = expected(6);
+  QVERIFY(wide != narrow);
+  const Layer* shown = ws.layer(controller.resultLayer(PostStep::Fat));
+  QCOMPARE(countValues(shown->mask, shown->table, "perirenal_fat"), narrow);
+}
+
+void PostPanelTest::vesselReportGoesToTheLog() {
+  WorkspaceModel ws;
+  PostPanelHost panel;
+  PostController controller(&ws, &panel);
+  // Two slab gaps cut into the renal arteries.
+  Volume cut = phantom_.labels.clone();
+  uint8_t* c = cut.data<uint8_t>();
+  const Geometry& g = cut.geometry();
+  int64_t removed = 0;
+  for (int64_t k = 0; k < g.size[2]; ++k)
+    for (int64_t j = 0; j < g.size[1]; ++j)
+      for (int64_t i = 0; i < g.size[0]; ++i) {
+        const int64_t o = g.offset(i, j, k);
+        if (c[o] != pl::Artery) continue;
+        const Vec3 q = g.indexToPhysical({double(i), double(j), double(k)});
+        if (std::abs(q[0] + 45) < 3 || std::abs(q[0] - 50) < 3) {
+          c[o] = 0;
+          ++removed;
+        }
+      }
+  QVERIFY(removed > 0);
+  ws.setPhase(Phase::Arterial, phantom_.arterial, "A.nii.gz");
+  const int input = ws.addLayer("cut", cut, phantom_.table);
+  QStringList log;
+  connect(&controller, &PostController::logLine, this, [&](const QString& l) { log << l; });
+  controller.recompute(PostStep::Vessel);
+  QVERIFY(waitApplied(controller, "vessel"));
+  // The summary names accepted and rejected bridges, then one line per candidate.
+  QVERIFY2(!log.isEmpty() && log.front().contains(QRegularExpression("^vessel: \\d+ bridges accepted, \\d+ rejected")),
+           qPrintable(log.join("\n")));
+  const int accepted = QRegularExpression("(\\d+) bridges accepted").match(log.front()).captured(1).toInt();
+  QCOMPARE(log.filter(": bridged").size(), accepted);
+  QVERIFY(accepted > 0);
+  // The result layer holds the artery alone, with the bridges painted.
+  const Layer* r = ws.layer(controller.resultLayer(PostStep::Vessel));
+  QVERIFY(r && r->id != input);
+  const std::vector<int64_t> counts = labelVoxelCounts(r->mask);
+  for (size_t v = 1; v < counts.size(); ++v)
+    if (counts[v] > 0) QCOMPARE(int(v), int(pl::Artery));
+  QVERIFY(countValues(r->mask, r->table, "artery") > countValues(cut, phantom_.table, "artery"));
+}
+
+void PostPanelTest::missingLabelsGiveAMessage() {
+  WorkspaceModel ws;
+  PostPanelHost panel;
+  PostController controller(&ws, &panel);
+  // Only the liver and spleen: no kidney, no artery, no ureter.
+  Volume organs = phantom_.labels.clone();
+  uint8_t* p = organs.data<uint8_t>();
+  for (int64_t i = 0; i < organs.voxelCount(); ++i)
+    if (p[i] != pl::Liver && p[i] != pl::Spleen) p[i] = 0;
+  const int id = ws.addLayer("organs", organs, phantom_.table);
+  QSignalSpy failed(&controller, &PostController::failed);
+  QSignalSpy started(&controller, &PostController::jobStarted);
+  for (const char* step : {"fat", "vessel", "ureter", "sample"}) {
+    panel.setInputLayer(step, id);
+    controller.recompute(*postStepFromId(step));
+  }
+  QCOMPARE(started.count(), 0);  // nothing runs on such an input
+  QCOMPARE(failed.count(), 4);
+  QVERIFY2(panel.status("fat").contains("no kidney label"), qPrintable(panel.status("fat")));
+  QVERIFY(panel.status("sample").contains("no kidney label"));
+  QVERIFY2(panel.status("vessel").contains("no renal artery label"), qPrintable(panel.status("vessel")));
+  QVERIFY(panel.status("ureter").contains("no ureter label"));
+  QCOMPARE(controller.resultLayer(PostStep::Fat), 0);
+  QCOMPARE(int(ws.layers().size()), 1);
+}
+
+void PostPanelTest::mismatchedCtGivesAMessage() {
+  WorkspaceModel ws;
+  PostPanelHost panel;
+  PostController controller(&ws, &panel);
+  // A CT on another grid than the mask: the engine's input error lands in the panel.
+  Geometry g = phantom_.arterial.geometry();
+  g.size = {g.size[0] / 2, g.size[1], g.size[2]};
+  Volume other(g, PixelType::Int16);
+  ws.setPhase(Phase::Arterial, other, "/data/other_A.nii.gz");
+  ws.addLayer("truth", fatInput_, phantom_.table);
+  panel.setCtChoice("fat", "A");
+  QSignalSpy failed(&controller, &PostController::failed);
+  controller.recompute(PostStep::Fat);
+  QVERIFY(failed.wait(20000));
+  QVERIFY2(panel.status("fat").contains("other_A.nii.gz") && panel.status("fat").contains("does not match"),
+           qPrintable(panel.status("fat")));
+  QCOMPARE(controller.resultLayer(PostStep::Fat), 0);
+}
+
+QTEST_MAIN(PostPanelTest)
+#include "tst_postpanel.moc"

@@ -1,0 +1,275 @@
+#include "widgets/PostController.h"
+
+#include <QTimer>
+
+#include "common/Error.h"
+
+namespace nephro::widgets {
+namespace {
+
+constexpr PostStep kSteps[] = {PostStep::Fat, PostStep::Sample, PostStep::Vessel, PostStep::Ureter};
+
+QString qs(const std::string& s) {
+  return QString::fromStdString(s);
+}
+
+std::vector<PanelParameter> panelParameters(PostStep step) {
+  std::vector<PanelParameter> out;
+  for (const post::ParameterInfo& info : postStepParameters(step)) {
+    PanelParameter p;
+    p.key = qs(info.key);
+    p.label = qs(info.label);
+    p.tooltip = qs(info.description);
+    p.minimum = info.minimum;
+    p.maximum = info.maximum;
+    p.defaultValue = info.defaultValue;
+    p.step = info.step > 0 ? info.step : 1.0;
+    p.decimals = info.kind == post::ParameterKind::Number ? (info.step < 0.1 ? 2 : info.step < 1 ? 1 : 0) : 0;
+    p.unit = info.unit == "mm3" ? QString("mm³") : qs(info.unit);
+    p.text = info.kind == post::ParameterKind::LabelList;
+    p.flag = info.kind == post::ParameterKind::Flag;
+    out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace
+
+PostController::PostController(WorkspaceModel* workspace, PostPanelHost* panel, QObject* parent)
+    : QObject(parent), workspace_(workspace), panel_(panel) {
+  for (PostStep step : kSteps) {
+    const QString id = qs(postStepId(step));
+    panel_->addStep(id, qs(postStepTitle(step)), panelParameters(step));
+    StepState& s = steps_[step];
+    s.debounce = new QTimer(this);
+    s.debounce->setSingleShot(true);
+    s.debounce->setInterval(debounceMs_);
+    connect(s.debounce, &QTimer::timeout, this, [this, step] { recompute(step); });
+  }
+  connect(panel_, &PostPanelHost::parameterChanged, this, [this](const QString& id, const QString&) {
+    if (auto step = postStepFromId(id.toStdString())) parameterChanged(*step);
+  });
+  connect(panel_, &PostPanelHost::inputChanged, this, [this](const QString& id) {
+    auto step = postStepFromId(id.toStdString());
+    if (!step) return;
+    // The user's choice of input and CT is kept from now on.
+    steps_[*step].layerPicked = true;
+    steps_[*step].ctDefaulted = true;
+    parameterChanged(*step);
+  });
+  connect(panel_, &PostPanelHost::runRequested, this, [this](const QString& id) {
+    if (auto step = postStepFromId(id.toStdString())) {
+      steps_[*step].changedAt.start();
+      steps_[*step].debounce->stop();
+      recompute(*step);
+    }
+  });
+  connect(workspace_, &WorkspaceModel::layersChanged, this, &PostController::refreshInputs);
+  connect(workspace_, &WorkspaceModel::phasesChanged, this, &PostController::refreshInputs);
+  connect(workspace_, &WorkspaceModel::currentPhaseChanged, this, &PostController::refreshInputs);
+  refreshInputs();
+}
+
+PostController::~PostController() {
+  for (auto& [step, s] : steps_)
+    if (s.job) s.job->cancel();
+  for (auto& [step, s] : steps_)
+    if (s.job) s.job->wait();
+}
+
+void PostController::setDebounceMs(int ms) {
+  debounceMs_ = ms;
+  for (auto& [step, s] : steps_) s.debounce->setInterval(ms);
+}
+
+int PostController::resultLayer(PostStep step) const {
+  auto it = steps_.find(step);
+  return it == steps_.end() ? 0 : it->second.resultLayer;
+}
+
+bool PostController::isRunning(PostStep step) const {
+  auto it = steps_.find(step);
+  return it != steps_.end() && it->second.job && it->second.job->isRunning();
+}
+
+PostController::AppliedTimings PostController::lastTimings(PostStep step) const {
+  auto it = steps_.find(step);
+  return it == steps_.end() ? AppliedTimings{} : it->second.last;
+}
+
+int PostController::appliedCount(PostStep step) const {
+  auto it = steps_.find(step);
+  return it == steps_.end() ? 0 : it->second.applied;
+}
+
+int PostController::droppedCount(PostStep step) const {
+  auto it = steps_.find(step);
+  return it == steps_.end() ? 0 : it->second.dropped;
+}
+
+QString PostController::layerName(PostStep step) const {
+  return tr("post: %1").arg(qs(postStepId(step)));
+}
+
+void PostController::refreshInputs() {
+  // Inputs are the mask layers that are not results of this panel.
+  QList<QPair<int, QString>> layers;
+  std::vector<int> results;
+  for (const auto& [step, s] : steps_) results.push_back(s.resultLayer);
+  for (const Layer& l : workspace_->layers())
+    if (std::find(results.begin(), results.end(), l.id) == results.end()) layers.append({l.id, l.name});
+  panel_->setLayerChoices(layers);
+
+  const std::vector<Phase> phases = workspace_->loadedPhases();
+  for (PostStep step : kSteps) {
+    const QString id = qs(postStepId(step));
+    StepState& s = steps_[step];
+    // Until the user picks one, the input is the first layer with the labels the step needs.
+    const Layer* chosen = workspace_->layer(panel_->inputLayer(id));
+    if (!s.layerPicked && (!chosen || !missingLabelsFor(step, chosen->table, chosen->voxelCounts).empty()))
+      for (const Layer& l : workspace_->layers())
+        if (std::find(results.begin(), results.end(), l.id) == results.end() &&
+            missingLabelsFor(step, l.table, l.voxelCounts).empty()) {
+          panel_->setInputLayer(id, l.id);
+          break;
+        }
+
+    QList<QPair<QString, QString>> ct = {{QString(), tr("No CT")}};
+    if (postStepUsesCt(step) && !phases.empty()) {
+      ct.append({"current", tr("Current phase (%1)").arg(phaseLetter(workspace_->currentPhase()))});
+      for (Phase p : phases) ct.append({phaseLetter(p), tr("%1 — %2").arg(phaseLetter(p), phaseName(p))});
+    }
+    panel_->setCtChoices(id, ct);
+    // The phase that suits the step, once phases exist: A for arteries, D for ureters, the current one for fat.
+    if (postStepUsesCt(step) && !phases.empty() && !s.ctDefaulted) {
+      const auto preferred = phaseFromLetter(qs(postStepPreferredPhase(step)));
+      // Until that phase is loaded the step runs without a CT.
+      if (preferred && workspace_->hasPhase(*preferred)) {
+        panel_->setCtChoice(id, phaseLetter(*preferred));
+        s.ctDefaulted = true;
+      } else if (!preferred) {
+        panel_->setCtChoice(id, "current");
+        s.ctDefaulted = true;
+      }
+    }
+    if (layers.isEmpty()) panel_->setStatus(id, tr("Open or compute a mask layer to post-process."));
+  }
+}
+
+void PostController::parameterChanged(PostStep step) {
+  StepState& s = steps_[step];
+  s.changedAt.start();
+  if (!panel_->isLive(qs(postStepId(step)))) return;
+  s.debounce->start();
+}
+
+void PostController::recompute(PostStep step) {
+  StepState& s = steps_[step];
+  const QString id = qs(postStepId(step));
+  // Whatever runs now is stale: cancel it, and drop its result if it still arrives.
+  ++s.generation;
+  if (s.job) s.job->cancel();
+
+  const Layer* layer = workspace_->layer(panel_->inputLayer(id));
+  if (!layer) {
+    panel_->setStatus(id, tr("Choose an input mask layer."), true);
+    return;
+  }
+  const std::string missing = missingLabelsFor(step, layer->table, layer->voxelCounts);
+  if (!missing.empty()) {
+    const QString message = tr("%1: %2").arg(layer->name, qs(missing));
+    panel_->setStatus(id, message, true);
+    emit failed(id, message);
+    return;
+  }
+
+  PostInputs in;
+  in.layerId = layer->id;
+  in.mask = layer->mask;
+  in.table = layer->table;
+  in.maskName = (layer->sourcePath.isEmpty() ? layer->name : layer->sourcePath).toStdString();
+  const QString code = panel_->ctChoice(id);
+  if (!code.isEmpty() && postStepUsesCt(step)) {
+    const std::optional<Phase> phase =
+        code == "current" ? std::optional<Phase>(workspace_->currentPhase()) : phaseFromLetter(code);
+    if (phase && workspace_->hasPhase(*phase)) {
+      in.ct = workspace_->phase(*phase);
+      const QString path = workspace_->phasePath(*phase);
+      in.ctName = (path.isEmpty() ? phaseName(*phase) : path).toStdString();
+    }
+  }
+  std::map<std::string, double> values;
+  const QMap<QString, double> v = panel_->values(id);
+  for (auto it = v.begin(); it != v.end(); ++it) values[it.key().toStdString()] = it.value();
+  std::map<std::string, std::string> lists;
+  const QMap<QString, QString> t = panel_->texts(id);
+  for (auto it = t.begin(); it != t.end(); ++it)
+    if (!it.value().trimmed().isEmpty()) lists[it.key().toStdString()] = it.value().toStdString();
+
+  auto* job = new BackgroundJob(tr("%1 on %2").arg(qs(postStepTitle(step)), layer->name), this);
+  s.job = job;
+  const int generation = s.generation;
+  connect(job, &BackgroundJob::finished, this,
+          [this, step, id, generation](BackgroundJob::Outcome outcome, const QString& message) {
+            StepState& st = steps_[step];
+            if (outcome == BackgroundJob::Outcome::Failed && generation == st.generation) {
+              panel_->setStatus(id, message, true);
+              emit failed(id, message);
+            }
+          });
+  connect(job, &BackgroundJob::finished, job, &QObject::deleteLater);
+  panel_->setStatus(id, tr("Computing…"));
+  QPointer<PostController> self(this);
+  auto cache = cache_;
+  const MeshOptions meshOptions = meshOptions_;
+  QElapsedTimer started;
+  started.start();
+  job->start([self, step, in, values, lists, cache, meshOptions, generation, started](const Progress& progress) {
+    auto result = std::make_shared<PostRunResult>(runPostStep(step, in, values, lists, *cache, meshOptions, progress));
+    progress.throwIfCancelled();
+    const double ms = double(started.nsecsElapsed()) / 1e6;
+    if (PostController* c = self.data())
+      postToGui(c, [self, step, generation, result, ms] { self->apply(step, generation, result, ms); });
+  });
+  emit jobStarted(job);
+}
+
+void PostController::apply(PostStep step, int generation, const std::shared_ptr<PostRunResult>& result,
+                           double sinceStartMs) {
+  StepState& s = steps_[step];
+  const QString id = qs(postStepId(step));
+  if (generation != s.generation) {
+    ++s.dropped;
+    emit resultDropped(id);
+    return;
+  }
+  QElapsedTimer t;
+  t.start();
+  // One result layer per step, replaced in place.
+  if (s.resultLayer && workspace_->layer(s.resultLayer)) {
+    workspace_->replaceLayerMask(s.resultLayer, result->mask, result->table);
+  } else {
+    s.resultLayer = workspace_->addLayer(layerName(step), result->mask, result->table);
+  }
+  for (const LabelMesh& mesh : result->meshes) workspace_->setMesh(s.resultLayer, mesh);
+  ++s.applied;
+  s.last.run = result->timings;
+  s.last.applyMs = double(t.nsecsElapsed()) / 1e6;
+  s.last.sinceStartMs = sinceStartMs + s.last.applyMs;
+  s.last.sinceChangeMs = s.changedAt.isValid() ? double(s.changedAt.nsecsElapsed()) / 1e6 : 0.0;
+
+  for (const std::string& line : result->log) emit logLine(tr("%1: %2").arg(id, qs(line)));
+  const PostRunTimings& r = result->timings;
+  panel_->setStatus(id, tr("%1\nregion %2×%3×%4%5, engine %6 ms, meshes %7 ms, shown %8 ms after the change")
+                            .arg(result->log.empty() ? QString() : qs(result->log.front()))
+                            .arg(r.regionSize[0])
+                            .arg(r.regionSize[1])
+                            .arg(r.regionSize[2])
+                            .arg(r.regionCached ? tr(" (cached)") : QString())
+                            .arg(r.engineSeconds * 1000, 0, 'f', 0)
+                            .arg(r.meshSeconds * 1000, 0, 'f', 0)
+                            .arg(s.last.sinceChangeMs, 0, 'f', 0));
+  emit resultApplied(id, s.resultLayer);
+}
+
+}  // namespace nephro::widgets

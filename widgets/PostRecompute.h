@@ -1,0 +1,106 @@
+#pragma once
+// The recompute path behind the post-processing panel, free of widgets: one
+// step (fat, sample, vessel, ureter) run on the region around the kidneys of
+// an input mask, its result pasted back into the mask's full grid, and the
+// meshes of the result's labels. What does not depend on the parameters (the
+// region box, the cropped mask and CT, the template) is cached between runs,
+// so a slider move pays only for the engine call and the meshing.
+#include <array>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/Progress.h"
+#include "image/Crop.h"
+#include "image/Volume.h"
+#include "labels/LabelTable.h"
+#include "mesh/LabelMesher.h"
+#include "post/Parameters.h"
+
+namespace nephro::widgets {
+
+enum class PostStep { Fat, Sample, Vessel, Ureter };
+
+// "fat", "sample", "vessel", "ureter"
+std::string postStepId(PostStep step);
+std::optional<PostStep> postStepFromId(const std::string& id);
+std::string postStepTitle(PostStep step);
+// The step's parameters as the engine describes them.
+const std::vector<post::ParameterInfo>& postStepParameters(PostStep step);
+// Whether the step can use a CT, and which phase suits it ("A", "D" or "" for any).
+bool postStepUsesCt(PostStep step);
+std::string postStepPreferredPhase(PostStep step);
+
+// Empty when `table` (with `voxelCounts`, index = value) has the labels the
+// step needs; else one sentence saying what is missing.
+std::string missingLabelsFor(PostStep step, const LabelTable& table,
+                             const std::vector<int64_t>& voxelCounts);
+
+struct PostInputs {
+  int layerId = 0;   // identifies the input in the cache
+  Volume mask;       // the input label layer (shared buffer, not copied)
+  LabelTable table;
+  Volume ct;         // empty: no CT; else on the mask's grid
+  std::string maskName = "mask";
+  std::string ctName = "image";
+};
+
+struct PostRunTimings {
+  double regionSeconds = 0;  // finding and cropping the region (0 when cached)
+  double engineSeconds = 0;  // the engine call on the region
+  double pasteSeconds = 0;   // the result back into the full grid
+  double meshSeconds = 0;    // meshes of the result's labels
+  double totalSeconds = 0;
+  bool regionCached = false;
+  std::array<int64_t, 3> regionSize{};
+};
+
+struct PostRunResult {
+  Volume mask;        // uint8 on the input's full grid: the step's result labels only
+  LabelTable table;   // those labels
+  std::vector<LabelMesh> meshes;  // LPS, one per result label present
+  std::vector<std::string> log;   // summary lines and, for reconnection, every bridge
+  std::string reportJson;         // the engine's report (reconnection, sample)
+  PostRunTimings timings;
+};
+
+// Thread-safe cache of what a run needs besides the parameters.
+class PostRegionCache {
+ public:
+  struct Region {
+    Box box;
+    Volume mask;  // cropped input
+    Volume ct;    // cropped CT (empty without one)
+    double padMm = 0;
+  };
+  // The region for the step around the input's kidneys (and the structure),
+  // at least `padMm` wide; reuses a cached one when it covers it.
+  std::shared_ptr<const Region> region(PostStep step, const PostInputs& in, double padMm,
+                                       bool* cached);
+  void clear();
+
+ private:
+  struct Key {
+    PostStep step;
+    int layerId;
+    const void* mask;
+    const void* ct;
+    bool operator<(const Key& o) const;
+  };
+  std::mutex mutex_;
+  std::map<Key, std::shared_ptr<const Region>> regions_;
+};
+
+// Runs the step with `values` (parameter key -> value) and `labelLists`
+// (key -> comma-separated label values or names). Throws nephro::Error (input
+// errors for missing labels or a CT that does not match) and honours cancel.
+PostRunResult runPostStep(PostStep step, const PostInputs& in,
+                          const std::map<std::string, double>& values,
+                          const std::map<std::string, std::string>& labelLists,
+                          PostRegionCache& cache, const MeshOptions& meshOptions,
+                          const Progress& progress = {});
+
+}  // namespace nephro::widgets
