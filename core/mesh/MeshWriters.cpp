@@ -316,6 +316,13 @@ void writeGlb(const std::vector<Part>& parts, const std::string& temp, const std
   doc["asset"] = {{"version", "2.0"},
                   {"generator", "Nephro3D"},
                   {"extras", {{"space", toString(parts.front().mesh->space)}, {"units", "mm"}}}};
+  // Vertices stay in patient millimetres (LPS or RAS, as the mesh says); a
+  // root node maps them to glTF's metres with +Y up (superior) and +Z forward
+  // (anterior), so web viewers show the patient upright and at true size.
+  const double s = 0.001;
+  const bool ras = parts.front().mesh->space == CoordinateSpace::RAS;
+  const json toGltf = ras ? json::array({-s, 0, 0, 0, 0, 0, s, 0, 0, s, 0, 0, 0, 0, 0, 1})
+                          : json::array({s, 0, 0, 0, 0, 0, -s, 0, 0, s, 0, 0, 0, 0, 0, 1});
   json nodes = json::array(), meshes = json::array(), materials = json::array(), views = json::array(),
        accessors = json::array();
   std::string bin;
@@ -389,10 +396,11 @@ void writeGlb(const std::vector<Part>& parts, const std::string& temp, const std
     nodes.push_back({{"name", p.name}, {"mesh", meshes.size() - 1}, {"extras", {{"labelValue", p.mesh->value}}}});
   }
   padTo4(bin, '\0');
-  json sceneNodes = json::array();
-  for (size_t i = 0; i < nodes.size(); ++i) sceneNodes.push_back(i);
+  json children = json::array();
+  for (size_t i = 0; i < nodes.size(); ++i) children.push_back(i);
+  nodes.push_back({{"name", "patient"}, {"matrix", toGltf}, {"children", children}});
   doc["scene"] = 0;
-  doc["scenes"] = {{{"nodes", sceneNodes}}};
+  doc["scenes"] = {{{"nodes", {nodes.size() - 1}}}};
   doc["nodes"] = nodes;
   doc["meshes"] = meshes;
   doc["materials"] = materials;

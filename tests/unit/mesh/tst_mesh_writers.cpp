@@ -229,6 +229,17 @@ void MeshWritersTest::glbIsValid() {
     QVERIFY(view["byteOffset"].get<size_t>() + view["byteLength"].get<size_t>() <= binLength);
   }
   QCOMPARE(doc["meshes"].size(), meshes_.size());
+  // One root node maps LPS millimetres to glTF metres, +Y superior, +Z anterior:
+  // a point 10 mm superior ends 0.01 m up, 10 mm posterior 0.01 m back.
+  const auto& roots = doc["scenes"][0]["nodes"];
+  QCOMPARE(roots.size(), size_t(1));
+  const auto& root = doc["nodes"][roots[0].get<size_t>()];
+  QCOMPARE(root["children"].size(), meshes_.size());
+  const auto m = root["matrix"].get<std::vector<double>>();  // column-major
+  auto apply = [&](double x, double y, double z, int row) { return m[row] * x + m[4 + row] * y + m[8 + row] * z; };
+  QVERIFY(std::abs(apply(0, 0, 10, 1) - 0.01) < 1e-12);   // superior -> +Y
+  QVERIFY(std::abs(apply(0, 10, 0, 2) + 0.01) < 1e-12);   // posterior -> -Z
+  QVERIFY(std::abs(apply(10, 0, 0, 0) - 0.01) < 1e-12);   // left -> +X
   for (size_t n = 0; n < meshes_.size(); ++n) {
     const auto& mesh = doc["meshes"][n];
     QCOMPARE(mesh["name"].get<std::string>(), meshFileBaseName(meshes_[n]));
