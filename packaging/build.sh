@@ -6,4 +6,5 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${NEPHRO3D_BUILD_DIR:-$root/build}"
 jobs="${NEPHRO3D_JOBS:-$(nproc)}"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-cmake --build "$build" -j"$jobs"
+# NEPHRO3D_TARGET limits the build (the demo needs only the executables).
+cmake --build "$build" -j"$jobs" ${NEPHRO3D_TARGET:+--target "$NEPHRO3D_TARGET"}

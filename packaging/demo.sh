@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
-# Command A: set up, build, and run the main job on built-in data.
+# Command A: set up, build, and run the main job on built-in data: the
+# synthetic phantom, the demo models on it, post-processing and meshes.
+# Usage: bash packaging/demo.sh [OUTPUT_FOLDER]   (default: out/demo)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/packaging/install-deps.sh"
-"$root/packaging/build.sh"
+NEPHRO3D_TARGET=nephro3d "$root/packaging/build.sh"
 bin="$root/build/bin/nephro3d"
 out="${1:-$root/out/demo}"
 mkdir -p "$out"
-"$bin" phantom --out "$out/phantom" --size small --seed 1
-"$bin" info "$out/phantom/phantom_labels.nii.gz"
-echo "demo outputs in $out"
+step() { printf '\n== %s\n' "$*"; }
+
+step "phantom: three phases and ground truth"
+"$bin" phantom --out "$out/case" --size small --seed 1
+"$bin" info "$out/case/phantom_labels.nii.gz"
+
+step "post-processing from the ground-truth mask"
+"$bin" post fat --mask "$out/case/phantom_labels.nii.gz" --image "$out/case/phantom_P.nii.gz" --out "$out/post/fat.nii.gz"
+"$bin" post sample --mask "$out/case/phantom_labels.nii.gz" --out "$out/post/sample.nii.gz"
+"$bin" post vessel --mask "$out/case/phantom_labels.nii.gz" --image "$out/case/phantom_A.nii.gz" --out "$out/post/vessel.nii.gz"
+"$bin" post ureter --mask "$out/case/phantom_labels.nii.gz" --image "$out/case/phantom_D.nii.gz" --out "$out/post/ureter.nii.gz"
+
+step "meshes (LPS, OBJ + STL + GLB)"
+"$bin" mesh --mask "$out/case/phantom_labels.nii.gz" --format obj,stl,glb --out "$out/meshes"
+
+printf '\nDemo outputs in %s\n' "$out"
