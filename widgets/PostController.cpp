@@ -152,7 +152,11 @@ void PostController::refreshInputs() {
         s.ctDefaulted = true;
       }
     }
-    if (layers.isEmpty()) panel_->setStatus(id, tr("Open or compute a mask layer to post-process."));
+    const QString noInput = tr("Open or compute a mask layer to post-process.");
+    if (layers.isEmpty())
+      panel_->setStatus(id, noInput);
+    else if (panel_->status(id) == noInput)
+      panel_->setStatus(id, QString());
   }
 }
 
@@ -160,6 +164,12 @@ void PostController::parameterChanged(PostStep step) {
   StepState& s = steps_[step];
   s.changedAt.start();
   if (!panel_->isLive(qs(postStepId(step)))) return;
+  // A running recompute is stale as soon as a new value arrives: stop it now
+  // (its result, should it still come, is dropped), and start over after the quiet time.
+  if (s.job && s.job->isRunning()) {
+    ++s.generation;
+    s.job->cancel();
+  }
   s.debounce->start();
 }
 
@@ -225,17 +235,31 @@ void PostController::recompute(PostStep step) {
   QElapsedTimer started;
   started.start();
   job->start([self, step, in, values, lists, cache, meshOptions, generation, started](const Progress& progress) {
-    auto result = std::make_shared<PostRunResult>(runPostStep(step, in, values, lists, *cache, meshOptions, progress));
+    auto elapsedMs = [started] { return double(started.nsecsElapsed()) / 1e6; };
+    // The overlay goes up as soon as the mask exists; the meshes follow.
+    const int inputLayer = in.layerId;
+    auto onMask = [self, step, generation, elapsedMs, inputLayer](const PostRunResult& partial) {
+      auto r = std::make_shared<PostRunResult>(partial);
+      const double ms = elapsedMs();
+      if (PostController* c = self.data())
+        postToGui(c, [self, step, generation, r, ms, inputLayer] {
+          // A result whose input is gone (another study opened, the layer removed) is stale too.
+          if (!self->workspace_->layer(inputLayer)) ++self->steps_[step].generation;
+          self->applyMask(step, generation, r, ms);
+        });
+    };
+    auto result = std::make_shared<PostRunResult>(
+        runPostStep(step, in, values, lists, *cache, meshOptions, progress, onMask));
     progress.throwIfCancelled();
-    const double ms = double(started.nsecsElapsed()) / 1e6;
+    const double ms = elapsedMs();
     if (PostController* c = self.data())
-      postToGui(c, [self, step, generation, result, ms] { self->apply(step, generation, result, ms); });
+      postToGui(c, [self, step, generation, result, ms] { self->applyMeshes(step, generation, result, ms); });
   });
   emit jobStarted(job);
 }
 
-void PostController::apply(PostStep step, int generation, const std::shared_ptr<PostRunResult>& result,
-                           double sinceStartMs) {
+void PostController::applyMask(PostStep step, int generation, const std::shared_ptr<PostRunResult>& result,
+                               double sinceStartMs) {
   StepState& s = steps_[step];
   const QString id = qs(postStepId(step));
   if (generation != s.generation) {
@@ -247,10 +271,27 @@ void PostController::apply(PostStep step, int generation, const std::shared_ptr<
   t.start();
   // One result layer per step, replaced in place.
   if (s.resultLayer && workspace_->layer(s.resultLayer)) {
-    workspace_->replaceLayerMask(s.resultLayer, result->mask, result->table);
+    workspace_->replaceLayerMask(s.resultLayer, result->mask, result->table, &result->voxelCounts);
   } else {
     s.resultLayer = workspace_->addLayer(layerName(step), result->mask, result->table);
   }
+  s.last = AppliedTimings{};
+  s.last.run = result->timings;
+  s.last.overlayApplyMs = double(t.nsecsElapsed()) / 1e6;
+  s.last.overlaySinceStartMs = sinceStartMs + s.last.overlayApplyMs;
+  s.last.overlaySinceChangeMs = s.changedAt.isValid() ? double(s.changedAt.nsecsElapsed()) / 1e6 : 0.0;
+  for (const std::string& line : result->log) emit logLine(tr("%1: %2").arg(id, qs(line)));
+  panel_->setStatus(id, tr("%1\nmaking meshes…").arg(result->log.empty() ? QString() : qs(result->log.front())));
+  emit overlayUpdated(id, s.resultLayer);
+}
+
+void PostController::applyMeshes(PostStep step, int generation, const std::shared_ptr<PostRunResult>& result,
+                                 double sinceStartMs) {
+  StepState& s = steps_[step];
+  const QString id = qs(postStepId(step));
+  if (generation != s.generation || !s.resultLayer) return;  // counted as dropped with its mask
+  QElapsedTimer t;
+  t.start();
   for (const LabelMesh& mesh : result->meshes) workspace_->setMesh(s.resultLayer, mesh);
   ++s.applied;
   s.last.run = result->timings;
@@ -258,9 +299,9 @@ void PostController::apply(PostStep step, int generation, const std::shared_ptr<
   s.last.sinceStartMs = sinceStartMs + s.last.applyMs;
   s.last.sinceChangeMs = s.changedAt.isValid() ? double(s.changedAt.nsecsElapsed()) / 1e6 : 0.0;
 
-  for (const std::string& line : result->log) emit logLine(tr("%1: %2").arg(id, qs(line)));
   const PostRunTimings& r = result->timings;
-  panel_->setStatus(id, tr("%1\nregion %2×%3×%4%5, engine %6 ms, meshes %7 ms, shown %8 ms after the change")
+  panel_->setStatus(id, tr("%1\nregion %2×%3×%4%5: engine %6 ms, meshes %7 ms; overlay %8 ms and meshes %9 ms "
+                           "after the change")
                             .arg(result->log.empty() ? QString() : qs(result->log.front()))
                             .arg(r.regionSize[0])
                             .arg(r.regionSize[1])
@@ -268,6 +309,7 @@ void PostController::apply(PostStep step, int generation, const std::shared_ptr<
                             .arg(r.regionCached ? tr(" (cached)") : QString())
                             .arg(r.engineSeconds * 1000, 0, 'f', 0)
                             .arg(r.meshSeconds * 1000, 0, 'f', 0)
+                            .arg(s.last.overlaySinceChangeMs, 0, 'f', 0)
                             .arg(s.last.sinceChangeMs, 0, 'f', 0));
   emit resultApplied(id, s.resultLayer);
 }

@@ -42,9 +42,14 @@ class PostController : public QObject {
   // shown (layer replaced, meshes handed over).
   struct AppliedTimings {
     PostRunTimings run;
+    // The overlay: the result layer replaced (before its meshes are made).
+    double overlaySinceStartMs = 0;
+    double overlaySinceChangeMs = 0;  // includes the debounce
+    double overlayApplyMs = 0;        // replacing the layer on the GUI thread
+    // The meshes handed to the workspace: the whole result shown.
     double sinceStartMs = 0;
     double sinceChangeMs = 0;  // includes the debounce
-    double applyMs = 0;        // replacing the layer and its meshes on the GUI thread
+    double applyMs = 0;        // handing over the meshes on the GUI thread
   };
   AppliedTimings lastTimings(PostStep step) const;
   // Results applied and dropped as stale so far.
@@ -58,6 +63,9 @@ class PostController : public QObject {
   void jobStarted(nephro::widgets::BackgroundJob* job);
   // A line for the job log (summaries, the reconnection report).
   void logLine(const QString& line);
+  // The result layer was replaced (its overlay); its meshes follow.
+  void overlayUpdated(const QString& stepId, int layerId);
+  // The result and its meshes are in the workspace.
   void resultApplied(const QString& stepId, int layerId);
   void resultDropped(const QString& stepId);
   void failed(const QString& stepId, const QString& message);
@@ -76,8 +84,10 @@ class PostController : public QObject {
   };
   void refreshInputs();
   void parameterChanged(PostStep step);
-  void apply(PostStep step, int generation, const std::shared_ptr<PostRunResult>& result,
-             double sinceStartMs);
+  void applyMask(PostStep step, int generation, const std::shared_ptr<PostRunResult>& result,
+                 double sinceStartMs);
+  void applyMeshes(PostStep step, int generation, const std::shared_ptr<PostRunResult>& result,
+                   double sinceStartMs);
   QString layerName(PostStep step) const;
 
   WorkspaceModel* workspace_;

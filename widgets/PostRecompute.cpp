@@ -243,7 +243,8 @@ void PostRegionCache::clear() {
 
 PostRunResult runPostStep(PostStep step, const PostInputs& in, const std::map<std::string, double>& values,
                           const std::map<std::string, std::string>& labelLists, PostRegionCache& cache,
-                          const MeshOptions& meshOptions, const Progress& progress) {
+                          const MeshOptions& meshOptions, const Progress& progress,
+                          const std::function<void(const PostRunResult&)>& onMask) {
   const auto t0 = Clock::now();
   PostRunResult out;
   if (in.mask.empty()) throw inputError(in.maskName, "no mask layer chosen");
@@ -334,17 +335,23 @@ PostRunResult runPostStep(PostStep step, const PostInputs& in, const std::map<st
   out.table = subTable(resultTable, resultValues);
   out.mask = Volume(in.mask.geometry(), PixelType::UInt8);
   paste(kept, region->box, out.mask);
+  // Counted on the region: outside it the result is background.
+  out.voxelCounts = labelVoxelCounts(kept);
+  if (!out.voxelCounts.empty()) out.voxelCounts[0] += out.mask.voxelCount() - kept.voxelCount();
   out.timings.pasteSeconds = since(tp);
   progress.report(0.8, "post " + postStepId(step) + ": meshes");
   progress.throwIfCancelled();
+  if (onMask) {
+    out.timings.totalSeconds = since(t0);
+    onMask(out);
+  }
 
   // Meshes from the crop: same physical placement, a fraction of the voxels.
   auto tm = Clock::now();
   MeshOptions mo = meshOptions;
   mo.labels.clear();
-  const std::vector<int64_t> counts = labelVoxelCounts(kept);
   for (int v : resultValues)
-    if (size_t(v) < counts.size() && counts[size_t(v)] > 0) mo.labels.push_back(v);
+    if (size_t(v) < out.voxelCounts.size() && out.voxelCounts[size_t(v)] > 0) mo.labels.push_back(v);
   if (!mo.labels.empty()) out.meshes = buildLabelMeshes(kept, out.table, mo, progress.sub(0.8, 1.0));
   out.timings.meshSeconds = since(tm);
   out.timings.totalSeconds = since(t0);

@@ -6,6 +6,7 @@
 // region box, the cropped mask and CT, the template) is cached between runs,
 // so a slider move pays only for the engine call and the meshing.
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,6 +62,7 @@ struct PostRunTimings {
 struct PostRunResult {
   Volume mask;        // uint8 on the input's full grid: the step's result labels only
   LabelTable table;   // those labels
+  std::vector<int64_t> voxelCounts;  // of `mask`, index = value
   std::vector<LabelMesh> meshes;  // LPS, one per result label present
   std::vector<std::string> log;   // summary lines and, for reconnection, every bridge
   std::string reportJson;         // the engine's report (reconnection, sample)
@@ -97,10 +99,13 @@ class PostRegionCache {
 // Runs the step with `values` (parameter key -> value) and `labelLists`
 // (key -> comma-separated label values or names). Throws nephro::Error (input
 // errors for missing labels or a CT that does not match) and honours cancel.
+// `onMask` (optional) gets the result before its meshes are made (mask,
+// table, log and timings filled), so the overlay can be shown sooner.
 PostRunResult runPostStep(PostStep step, const PostInputs& in,
                           const std::map<std::string, double>& values,
                           const std::map<std::string, std::string>& labelLists,
                           PostRegionCache& cache, const MeshOptions& meshOptions,
-                          const Progress& progress = {});
+                          const Progress& progress = {},
+                          const std::function<void(const PostRunResult&)>& onMask = {});
 
 }  // namespace nephro::widgets

@@ -127,12 +127,13 @@ void WorkspaceModel::removeLayer(int id) {
   emit layersChanged();
 }
 
-bool WorkspaceModel::replaceLayerMask(int id, const Volume& mask, const LabelTable& table) {
+bool WorkspaceModel::replaceLayerMask(int id, const Volume& mask, const LabelTable& table,
+                                      const std::vector<int64_t>* voxelCounts) {
   Layer* l = findLayer(id);
   if (!l) return false;
   l->mask = mask;
   l->table = table;
-  l->voxelCounts = labelVoxelCounts(mask);
+  l->voxelCounts = voxelCounts ? *voxelCounts : labelVoxelCounts(mask);
   std::map<int, LabelDisplay> display;
   for (const LabelEntry& e : table.entries()) {
     auto old = l->display.find(e.value);

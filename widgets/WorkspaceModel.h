@@ -66,8 +66,10 @@ class WorkspaceModel : public QObject {
                const QString& sourcePath = {});
   void removeLayer(int id);
   // Replaces a layer's voxels and table in place (same id, name and display
-  // settings for the values it keeps); its meshes are cleared.
-  bool replaceLayerMask(int id, const Volume& mask, const LabelTable& table);
+  // settings for the values it keeps); its meshes are cleared. `voxelCounts`
+  // (index = value), when the caller has them, saves counting on this thread.
+  bool replaceLayerMask(int id, const Volume& mask, const LabelTable& table,
+                        const std::vector<int64_t>* voxelCounts = nullptr);
   const std::vector<Layer>& layers() const { return layers_; }
   const Layer* layer(int id) const;
   void setLayerVisible(int id, bool visible);

@@ -784,6 +784,9 @@ void MainWindow::showPreferences() {
   outlineAction_->setChecked(overlayOptions_.outline);
   for (auto* s : slices_) s->setOverlayOptions(overlayOptions_);
   modelPanel_->setCurrentDevice(preferences_->device());
+  MeshOptions postMeshOptions;
+  postMeshOptions.smoothing = preferences_->smoothingFactor();
+  postController_->setMeshOptions(postMeshOptions);
 }
 
 void MainWindow::showAbout() {

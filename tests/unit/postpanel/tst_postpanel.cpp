@@ -61,6 +61,8 @@ class PostPanelTest : public QObject {
   void panelHasAFieldForEveryParameter();
   void parameterChangeReplacesTheResultLayer();
   void staleResultIsDropped();
+  void newValueCancelsTheRunningRecompute();
+  void resultOfARemovedInputIsDropped();
   void vesselReportGoesToTheLog();
   void missingLabelsGiveAMessage();
   void mismatchedCtGivesAMessage();
@@ -175,6 +177,45 @@ void PostPanelTest::staleResultIsDropped() {
   QVERIFY(wide != narrow);
   const Layer* shown = ws.layer(controller.resultLayer(PostStep::Fat));
   QCOMPARE(countValues(shown->mask, shown->table, "perirenal_fat"), narrow);
+}
+
+void PostPanelTest::newValueCancelsTheRunningRecompute() {
+  WorkspaceModel ws;
+  PostPanelHost panel;
+  PostController controller(&ws, &panel);
+  controller.setDebounceMs(30);
+  ws.addLayer("truth", fatInput_, phantom_.table);
+  QList<QPointer<BackgroundJob>> jobs;
+  connect(&controller, &PostController::jobStarted, this, [&](BackgroundJob* j) { jobs << j; });
+  controller.recompute(PostStep::Fat);
+  QCOMPARE(jobs.size(), 1);
+  QVERIFY(jobs[0]->isRunning());  // its finish is only seen through the event loop
+  QVERIFY(!jobs[0]->cancelRequested());
+  panel.findChild<QSlider*>("post_fat_distance-mm")->setValue(0);  // the user drags to 2 mm
+  QVERIFY(jobs[0]->cancelRequested());
+  QVERIFY(waitApplied(controller, "fat"));
+  QCOMPARE(jobs.size(), 2);
+  QCOMPARE(controller.appliedCount(PostStep::Fat), 1);  // only the run with the new value is shown
+  QCOMPARE(panel.values("fat").value("distance-mm"), 2.0);
+}
+
+void PostPanelTest::resultOfARemovedInputIsDropped() {
+  WorkspaceModel ws;
+  PostPanelHost panel;
+  PostController controller(&ws, &panel);
+  const int input = ws.addLayer("truth", fatInput_, phantom_.table);
+  QList<QPointer<BackgroundJob>> jobs;
+  connect(&controller, &PostController::jobStarted, this, [&](BackgroundJob* j) { jobs << j; });
+  controller.recompute(PostStep::Fat);
+  QCOMPARE(jobs.size(), 1);
+  jobs[0]->wait();
+  ws.clear();  // another study replaces this one before the result is shown
+  QSignalSpy dropped(&controller, &PostController::resultDropped);
+  QTRY_VERIFY_WITH_TIMEOUT(!jobs[0], 10000);  // finished and deleted
+  QCOMPARE(dropped.count(), 1);
+  QVERIFY(ws.layers().empty());
+  QVERIFY(!ws.layer(input));
+  QCOMPARE(controller.resultLayer(PostStep::Fat), 0);
 }
 
 void PostPanelTest::vesselReportGoesToTheLog() {
