@@ -186,6 +186,7 @@ struct NnunetPredictor::Impl {
         prediction /= static_cast<int64_t>(combos.size() + 1);
         accumulate(prediction[0], tiles[next]);
         ++next;
+        ++timings.tiles;
       } else {
         // Several tiles per forward call; accumulated one by one in nnU-Net's order.
         const size_t e = std::min(tiles.size(), next + static_cast<size_t>(batch));
@@ -193,9 +194,9 @@ struct NnunetPredictor::Impl {
         for (size_t t = next; t < e; ++t) chunk.push_back(tileOf(data, tiles[t]).unsqueeze(0).to(device));
         at::Tensor out = forward(fold, chunk.size() == 1 ? chunk[0] : torch::cat(chunk, 0));
         for (size_t t = next; t < e; ++t) accumulate(out[static_cast<int64_t>(t - next)], tiles[t]);
+        timings.tiles += static_cast<int64_t>(e - next);
         next = e;
       }
-      ++timings.tiles;
       progress.report(static_cast<double>(next) / static_cast<double>(tiles.size()), "network");
     }
     at::Tensor result = acc.div(count);
