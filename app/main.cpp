@@ -25,9 +25,10 @@ bool wantsCommandLine(int argc, char** argv) {
       if (first == ours) return true;
     return false;
   }
-  // An existing file or folder is a study to open in the workstation.
-  std::error_code ec;
-  return !std::filesystem::exists(first, ec);
+  // A bare word is a subcommand; anything path-like (with a '/' or a '.') is
+  // a study to open in the workstation (write ./name for a folder in the
+  // current directory).
+  return first.find('/') == std::string::npos && first.find('.') == std::string::npos;
 }
 
 int execEngine(char** argv) {

@@ -15,11 +15,15 @@ step "phantom: three phases and ground truth"
 "$bin" phantom --out "$out/case" --size small --seed 1
 "$bin" info "$out/case/phantom_labels.nii.gz"
 
-step "post-processing from the ground-truth mask"
+step "models: every demo model the case can run, each phase read once"
+"$bin" models
+"$bin" run --case "$out/case" --out "$out/models"
+
+step "post-processing: fat and template sample from the ground truth, reconnection of the model masks"
 "$bin" post fat --mask "$out/case/phantom_labels.nii.gz" --image "$out/case/phantom_P.nii.gz" --out "$out/post/fat.nii.gz"
 "$bin" post sample --mask "$out/case/phantom_labels.nii.gz" --out "$out/post/sample.nii.gz"
-"$bin" post vessel --mask "$out/case/phantom_labels.nii.gz" --image "$out/case/phantom_A.nii.gz" --out "$out/post/vessel.nii.gz"
-"$bin" post ureter --mask "$out/case/phantom_labels.nii.gz" --image "$out/case/phantom_D.nii.gz" --out "$out/post/ureter.nii.gz"
+"$bin" post vessel --mask "$out/models/vessel.nii.gz" --image "$out/case/phantom_A.nii.gz" --out "$out/post/vessel.nii.gz"
+"$bin" post ureter --mask "$out/models/ureter.nii.gz" --image "$out/case/phantom_D.nii.gz" --out "$out/post/ureter.nii.gz"
 
 step "meshes (LPS, OBJ + STL + GLB)"
 "$bin" mesh --mask "$out/case/phantom_labels.nii.gz" --format obj,stl,glb --out "$out/meshes"
