@@ -342,6 +342,7 @@ void applyExactGeometry(const std::string& path, Geometry& g) {
 bool readNiftiVoxelsDirect(const std::string& path, const ImageInfo& info, Volume& out, const Progress& progress) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) return false;
+  gzbuffer(f, 1u << 22);  // zlib's default 8 KiB input buffer makes large reads slow
   unsigned char hdr[348];
   if (gzread(f, hdr, sizeof hdr) != static_cast<int>(sizeof hdr)) {
     gzclose(f);
