@@ -89,24 +89,6 @@ LabelTable subTable(const LabelTable& table, const std::vector<int>& values) {
   return out;
 }
 
-std::vector<int> parseLabelList(const std::string& text, const LabelTable& table) {
-  std::vector<int> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    item.erase(0, item.find_first_not_of(" \t"));
-    item.erase(item.find_last_not_of(" \t") + 1);
-    if (item.empty()) continue;
-    if (std::all_of(item.begin(), item.end(), ::isdigit)) {
-      out.push_back(std::stoi(item));
-    } else if (auto v = table.valueOf(item)) {
-      out.push_back(*v);
-    } else {
-      throw usageError("excluded labels: no label named '" + item + "' in the layer's table");
-    }
-  }
-  return out;
-}
 
 template <class Parameters>
 void applyValues(Parameters& p, const std::vector<post::ParameterInfo>& infos,
@@ -273,7 +255,7 @@ PostRunResult runPostStep(PostStep step, const PostInputs& in, const std::map<st
       post::FatParameters p;
       applyValues(p, postStepParameters(step), values);
       if (auto it = labelLists.find("excluded-labels"); it != labelLists.end())
-        p.excludedLabels = parseLabelList(it->second, in.table);
+        p.excludedLabels = in.table.valuesFromList(it->second, "excluded labels");
       post::FatResult r = post::computePerirenalFat(region->mask, in.table, ct, p, work, in.maskName, in.ctName);
       resultCrop = r.fat;
       resultTable = r.table;

@@ -78,23 +78,6 @@ void applyParameters(const PostCommandOptions& o, Parameters& p) {
   }
 }
 
-// "1,5,kidney_left" -> label values through the mask's table.
-std::vector<int> parseLabelList(const std::string& text, const LabelTable& table) {
-  std::vector<int> out;
-  std::stringstream ss(text);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (item.empty()) continue;
-    if (std::all_of(item.begin(), item.end(), ::isdigit)) {
-      out.push_back(std::stoi(item));
-    } else if (auto v = table.valueOf(item)) {
-      out.push_back(*v);
-    } else {
-      throw usageError("--excluded-labels: no label named '" + item + "' in the mask's table");
-    }
-  }
-  return out;
-}
 
 // "out/mask.nii.gz" -> "out/mask_report.json"
 std::string defaultReportPath(const std::string& out) {
@@ -147,7 +130,7 @@ void runPost(const PostCommandOptions& o) {
     case Step::Fat: {
       post::FatParameters p;
       applyParameters(o, p);
-      if (auto it = o.values.find("excluded-labels"); it != o.values.end()) p.excludedLabels = parseLabelList(it->second, table);
+      if (auto it = o.values.find("excluded-labels"); it != o.values.end()) p.excludedLabels = table.valuesFromList(it->second, "--excluded-labels");
       post::FatResult r = post::computePerirenalFat(mask, table, ctp, p, work, o.mask, o.image);
       outMask = r.fat;
       outTable = r.table;

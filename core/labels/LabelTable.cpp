@@ -1,6 +1,7 @@
 #include "labels/LabelTable.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -41,6 +42,25 @@ std::vector<int> LabelTable::valuesMatching(const std::string& base) const {
   std::vector<int> out;
   for (const auto& e : entries_)
     if (e.name == base || e.name.rfind(base + "_", 0) == 0) out.push_back(e.value);
+  return out;
+}
+
+std::vector<int> LabelTable::valuesFromList(const std::string& commaList, const std::string& what) const {
+  std::vector<int> out;
+  std::stringstream ss(commaList);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.empty()) continue;
+    if (std::all_of(item.begin(), item.end(), [](unsigned char c) { return std::isdigit(c); })) {
+      out.push_back(std::stoi(item));
+    } else if (auto v = valueOf(item)) {
+      out.push_back(*v);
+    } else {
+      throw usageError(what + ": no label named '" + item + "' in the label table");
+    }
+  }
   return out;
 }
 

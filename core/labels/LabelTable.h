@@ -39,6 +39,9 @@ class LabelTable {
   std::optional<int> valueOf(const std::string& name) const;
   // Labels whose name equals `base` or starts with `base_` (kidney -> kidney_left, kidney_right).
   std::vector<int> valuesMatching(const std::string& base) const;
+  // "1,5,kidney_left" -> label values (numbers as given, names through this
+  // table); an unknown name is a usage error that starts with `what`.
+  std::vector<int> valuesFromList(const std::string& commaList, const std::string& what) const;
   // Adds or replaces the entry with the same value.
   void set(const LabelEntry& entry);
   void remove(int value);

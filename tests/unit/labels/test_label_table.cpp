@@ -75,6 +75,18 @@ class TestLabelTable : public QObject {
     }
   }
 
+  void labelListsByNumberOrName() {
+    const LabelTable t = twoLabelTable();
+    QCOMPARE(t.valuesFromList("3, kidney_left,,7", "--labels"), (std::vector<int>{3, 1, 7}));
+    try {
+      t.valuesFromList("liver", "--labels");
+      QFAIL("liver is not in the table");
+    } catch (const Error& e) {
+      QCOMPARE(e.kind(), ErrorKind::Usage);
+      QVERIFY(std::string(e.what()).rfind("--labels: no label named 'liver'", 0) == 0);
+    }
+  }
+
   void sidecarFollowsTheMask() {
     QCOMPARE(LabelTable::sidecarPath("/a/b/mask.nii.gz"), std::string("/a/b/mask.json"));
     QCOMPARE(LabelTable::sidecarPath("/a/b/mask.seg.nrrd"), std::string("/a/b/mask.json"));
