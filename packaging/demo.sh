@@ -15,17 +15,15 @@ step "phantom: three phases and ground truth"
 "$bin" phantom --out "$out/case" --size small --seed 1
 "$bin" info "$out/case/phantom_labels.nii.gz"
 
-step "models: every demo model the case can run, each phase read once"
+step "models, post-processing and meshes in one run: each phase read once"
 "$bin" models
-"$bin" run --case "$out/case" --out "$out/models"
+"$bin" run --case "$out/case" --post fat,sample,vessel,ureter --mesh --out "$out/run"
 
-step "post-processing: fat and template sample from the ground truth, reconnection of the model masks"
+step "single post-processing steps on the ground truth"
 "$bin" post fat --mask "$out/case/phantom_labels.nii.gz" --image "$out/case/phantom_P.nii.gz" --out "$out/post/fat.nii.gz"
 "$bin" post sample --mask "$out/case/phantom_labels.nii.gz" --out "$out/post/sample.nii.gz"
-"$bin" post vessel --mask "$out/models/vessel.nii.gz" --image "$out/case/phantom_A.nii.gz" --out "$out/post/vessel.nii.gz"
-"$bin" post ureter --mask "$out/models/ureter.nii.gz" --image "$out/case/phantom_D.nii.gz" --out "$out/post/ureter.nii.gz"
 
-step "meshes (LPS, OBJ + STL + GLB)"
+step "meshes of the ground truth (LPS, OBJ + STL + GLB)"
 "$bin" mesh --mask "$out/case/phantom_labels.nii.gz" --format obj,stl,glb --out "$out/meshes"
 
 printf '\nDemo outputs in %s\n' "$out"

@@ -1,4 +1,4 @@
-// nephro3d --batch IN OUT [--models a,b] [--device cpu]: every case folder of IN,
+// nephro3d --batch IN OUT [--models a,b] [--post fat] [--mesh] [--device cpu]: every case folder of IN,
 // resumable, with OUT/summary.csv; exits non-zero when any case failed.
 #include <cstdio>
 #include <memory>
@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/CaseStepOptions.h"
 #include "cli/Command.h"
 #include "cli/TerminalProgress.h"
 #include "common/Error.h"
@@ -20,11 +21,13 @@ struct BatchCommandOptions {
   std::string device = "auto";
   int threads = 0;
   bool quiet = false;
+  CaseStepOptions steps;
 };
 
 void runBatchCommand(const BatchCommandOptions& o) {
-  Progress progress = terminalProgress(o.quiet);
   pipeline::BatchOptions bo;
+  bo.steps = o.steps.steps();  // usage errors before any case
+  Progress progress = terminalProgress(o.quiet);
   for (const auto& item : o.models) {
     std::stringstream ss(item);
     std::string id;
@@ -61,6 +64,7 @@ RegisterCommand reg(90, [](CLI::App& root) {
   root.add_option("--device", o->device, "With --batch: auto, cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
       ->needs(batch);
+  o->steps.addTo(&root, batch);
   if (!root.get_option_no_throw("--threads"))
     root.add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
   if (!root.get_option_no_throw("--quiet")) root.add_flag("--quiet", o->quiet, "No progress output");

@@ -17,9 +17,7 @@
 #include "common/OutputTransaction.h"
 #include "image/VolumeIO.h"
 #include "labels/LabelTable.h"
-#include "post/PerirenalFat.h"
-#include "post/TemplateSample.h"
-#include "post/VesselReconnection.h"
+#include "post/PostSteps.h"
 
 namespace nephro::cli {
 namespace {
@@ -27,10 +25,8 @@ namespace {
 using post::ParameterInfo;
 using post::ParameterKind;
 
-enum class Step { Fat, Sample, Vessel, Ureter };
-
 struct PostCommandOptions {
-  Step step = Step::Fat;
+  post::PostStep step = post::PostStep::Fat;
   std::string mask;
   std::string image;
   std::string out;
@@ -39,45 +35,6 @@ struct PostCommandOptions {
   std::map<std::string, std::string> values;  // parameter key -> text as given
   bool quiet = false;
 };
-
-const std::vector<ParameterInfo>& parametersOf(Step step) {
-  static const std::vector<ParameterInfo> vessel = post::ReconnectionParameters::describe(post::TubularStructure::Artery);
-  static const std::vector<ParameterInfo> ureter = post::ReconnectionParameters::describe(post::TubularStructure::Ureter);
-  switch (step) {
-    case Step::Fat: return post::FatParameters::describe();
-    case Step::Sample: return post::SampleParameters::describe();
-    case Step::Vessel: return vessel;
-    case Step::Ureter: break;
-  }
-  return ureter;
-}
-
-// Checks a parameter against its description and hands it to `set`.
-template <class Parameters>
-void applyParameters(const PostCommandOptions& o, Parameters& p) {
-  for (const ParameterInfo& info : parametersOf(o.step)) {
-    auto it = o.values.find(info.key);
-    if (it == o.values.end() || info.kind == ParameterKind::LabelList) continue;
-    double v = 0;
-    try {
-      size_t used = 0;
-      v = std::stod(it->second, &used);
-      if (used != it->second.size()) throw std::invalid_argument("trailing text");
-    } catch (const std::exception&) {
-      throw usageError("--" + info.key + " expects a number, got '" + it->second + "'");
-    }
-    if (v < info.minimum || v > info.maximum) {
-      std::ostringstream msg;
-      msg << "--" << info.key << " must be within " << info.minimum << " .. " << info.maximum
-          << (info.unit.empty() ? "" : " " + info.unit) << ", got " << it->second;
-      throw usageError(msg.str());
-    }
-    if ((info.kind == ParameterKind::Integer || info.kind == ParameterKind::Flag) && v != std::floor(v))
-      throw usageError("--" + info.key + " expects a whole number, got '" + it->second + "'");
-    p.set(info.key, v);
-  }
-}
-
 
 // "out/mask.nii.gz" -> "out/mask_report.json"
 std::string defaultReportPath(const std::string& out) {
@@ -101,7 +58,7 @@ void writeText(const std::string& path, const std::string& text) {
 void runPost(const PostCommandOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   if (!isSupportedImagePath(o.out)) throw usageError("--out must name an image file such as mask.nii.gz: " + o.out);
-  if (o.step == Step::Sample && !o.image.empty()) throw usageError("post sample works from the mask alone; drop --image");
+  if (o.step == post::PostStep::Sample && !o.image.empty()) throw usageError("post sample works from the mask alone; drop --image");
 
   // Headers first: a geometry mismatch costs no voxel read.
   const ImageInfo maskInfo = readImageInfo(o.mask);
@@ -123,60 +80,12 @@ void runPost(const PostCommandOptions& o) {
   const Volume* ctp = o.image.empty() ? nullptr : &ct;
   const Progress work = progress.sub(0.25, 0.95);
 
-  Volume outMask;
-  LabelTable outTable;
-  std::string report, summary;
-  switch (o.step) {
-    case Step::Fat: {
-      post::FatParameters p;
-      applyParameters(o, p);
-      if (auto it = o.values.find("excluded-labels"); it != o.values.end()) p.excludedLabels = table.valuesFromList(it->second, "--excluded-labels");
-      post::FatResult r = post::computePerirenalFat(mask, table, ctp, p, work, o.mask, o.image);
-      outMask = r.fat;
-      outTable = r.table;
-      nlohmann::json j;
-      j["volumeMl"] = r.volumeMl;
-      j["excludedLabels"] = r.excludedLabels;
-      for (const auto& l : r.limitsMm) j["limits"].push_back({{"fat", l.fat}, {"around", l.part}, {"distanceMm", l.distanceMm}});
-      report = j.dump(2);
-      char line[160];
-      std::snprintf(line, sizeof line, "perirenal fat %.1f mL%s", r.volumeMl, ctp ? "" : " (no CT: distance and labels only)");
-      summary = line;
-      break;
-    }
-    case Step::Sample: {
-      post::SampleParameters p;
-      applyParameters(o, p);
-      const post::TemplateCase tpl = post::loadTemplate(o.templatePath);
-      post::SampleResult r = post::sampleTemplate(mask, table, tpl, p, work, o.mask);
-      outMask = r.mask;
-      outTable = r.table;
-      report = r.toJson();
-      for (const auto& s : r.sides) {
-        char line[160];
-        std::snprintf(line, sizeof line, "%s%s kidney Dice %.3f", summary.empty() ? "" : "; ", s.kidney.c_str(), s.dice);
-        summary += line;
-      }
-      break;
-    }
-    case Step::Vessel:
-    case Step::Ureter: {
-      const auto structure = o.step == Step::Vessel ? post::TubularStructure::Artery : post::TubularStructure::Ureter;
-      post::ReconnectionParameters p = post::ReconnectionParameters::defaults(structure);
-      applyParameters(o, p);
-      post::ReconnectionResult r = post::reconnect(structure, mask, table, ctp, p, work, o.mask, o.image);
-      outMask = r.mask;
-      outTable = r.table;
-      report = r.toJson();
-      int bridged = 0;
-      for (const auto& b : r.bridges) bridged += b.decision == "bridged";
-      char line[200];
-      std::snprintf(line, sizeof line, "%d bridges, %d of %d fragments joined, %d removed%s", bridged, r.joined, r.fragments,
-                    r.removed, ctp ? "" : " (no CT: smooth bridges)");
-      summary = line;
-      break;
-    }
-  }
+  post::PostStepRequest request{o.step, o.values, o.templatePath};
+  post::PostStepOutcome r = post::runPostStep(request, mask, table, ctp, work, o.mask, o.image);
+  const Volume& outMask = r.mask;
+  const LabelTable& outTable = r.table;
+  const std::string& report = r.reportJson;
+  const std::string& summary = r.summary;
   progress.throwIfCancelled();
 
   // All or nothing: mask, its label table and the report.
@@ -195,20 +104,20 @@ void runPost(const PostCommandOptions& o) {
   }
 }
 
-void addStep(CLI::App* post, Step step, const char* name, const char* help) {
+void addStep(CLI::App* group, post::PostStep step, const char* name, const char* help) {
   auto o = std::make_shared<PostCommandOptions>();
   o->step = step;
-  CLI::App* sub = post->add_subcommand(name, help);
+  CLI::App* sub = group->add_subcommand(name, help);
   sub->add_option("--mask", o->mask, "Label mask (its label table sidecar mask.json is read; else the case schema)")->required();
-  if (step != Step::Sample)
+  if (step != post::PostStep::Sample)
     sub->add_option("--image", o->image,
-                    step == Step::Ureter ? "Delayed-phase CT on the mask's grid (optional; refines the bridges)"
-                    : step == Step::Vessel ? "Arterial-phase CT on the mask's grid (optional; refines the bridges)"
+                    step == post::PostStep::Ureter ? "Delayed-phase CT on the mask's grid (optional; refines the bridges)"
+                    : step == post::PostStep::Vessel ? "Arterial-phase CT on the mask's grid (optional; refines the bridges)"
                                            : "CT on the mask's grid (optional; limits fat to fat HU)");
   sub->add_option("--out", o->out, "Output mask (.nii.gz, .nrrd, .mha); its label table is written beside it")->required();
   sub->add_option("--report", o->report, "JSON report (default: OUT with _report.json)");
-  if (step == Step::Sample) sub->add_option("--template", o->templatePath, "Template mask (default: the shipped one)");
-  for (const ParameterInfo& info : parametersOf(step)) {
+  if (step == post::PostStep::Sample) sub->add_option("--template", o->templatePath, "Template mask (default: the shipped one)");
+  for (const ParameterInfo& info : post::postStepParameters(step)) {
     std::ostringstream help;
     help << info.description;
     if (info.kind == ParameterKind::LabelList) {
@@ -225,12 +134,12 @@ void addStep(CLI::App* post, Step step, const char* name, const char* help) {
 }
 
 RegisterCommand reg(40, [](CLI::App& root) {
-  CLI::App* post = root.add_subcommand("post", "Post-processing of a mask: perirenal fat, template sample, artery and ureter reconnection");
-  post->require_subcommand(1);
-  addStep(post, Step::Fat, "fat", "Perirenal fat around kidneys and tumours (CT optional)");
-  addStep(post, Step::Sample, "sample", "Quick approximate arteries, veins and ureters from the template case (mask only)");
-  addStep(post, Step::Vessel, "vessel", "Reconnect broken renal arteries (arterial CT optional)");
-  addStep(post, Step::Ureter, "ureter", "Reconnect broken ureters (delayed CT optional)");
+  CLI::App* group = root.add_subcommand("post", "Post-processing of a mask: perirenal fat, template sample, artery and ureter reconnection");
+  group->require_subcommand(1);
+  addStep(group, post::PostStep::Fat, "fat", "Perirenal fat around kidneys and tumours (CT optional)");
+  addStep(group, post::PostStep::Sample, "sample", "Quick approximate arteries, veins and ureters from the template case (mask only)");
+  addStep(group, post::PostStep::Vessel, "vessel", "Reconnect broken renal arteries (arterial CT optional)");
+  addStep(group, post::PostStep::Ureter, "ureter", "Reconnect broken ureters (delayed CT optional)");
 });
 
 }  // namespace

@@ -1,10 +1,12 @@
-// nephro3d run --case DIR --models vessel,ureter --out DIR: every chosen model on one read of the case.
+// nephro3d run --case DIR --models vessel,ureter [--post fat,vessel] [--mesh] --out DIR:
+// every chosen model on one read of the case, then post-processing and meshes.
 #include <cstdio>
 #include <memory>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
 
+#include "cli/CaseStepOptions.h"
 #include "cli/Command.h"
 #include "cli/TerminalProgress.h"
 #include "common/Error.h"
@@ -20,9 +22,11 @@ struct RunOptions {
   std::string device = "auto";
   int threads = 0;
   bool quiet = false;
+  CaseStepOptions steps;
 };
 
 void runCase(const RunOptions& o) {
+  const pipeline::CaseSteps steps = o.steps.steps();  // usage errors before any read
   Progress progress = terminalProgress(o.quiet);
   pipeline::Case c = pipeline::Case::fromFolder(o.caseDir);
   std::vector<std::string> models;
@@ -41,7 +45,7 @@ void runCase(const RunOptions& o) {
               : o.device == "cuda" ? inference::DeviceChoice::Cuda
                                    : inference::DeviceChoice::Auto;
   ro.threads = o.threads;
-  pipeline::CaseRunReport report = pipeline::runModelsOnCase(c, models, o.out, ro, progress);
+  pipeline::CaseRunReport report = pipeline::runModelsOnCase(c, models, o.out, ro, progress, steps);
   finishProgressLine();
   if (o.quiet) return;
   std::printf("case %s: %zu model(s) in %.1f s (reading %.1f s)\n", report.caseName.c_str(), report.models.size(),
@@ -50,6 +54,11 @@ void runCase(const RunOptions& o) {
     std::printf("  %-20s %s  preprocess %.1f s%s, network %.1f s, export %.1f s, write %.1f s\n", r.id.c_str(),
                 r.output.c_str(), r.preprocessSeconds, r.sharedPreprocessing ? " (shared)" : "", r.networkSeconds,
                 r.exportSeconds, r.writeSeconds);
+  for (const auto& p : report.post)
+    std::printf("  post %-15s %s  on %s%s, %.1f s: %s\n", p.step.c_str(), p.output.c_str(), p.primary.c_str(),
+                p.ctPhase.empty() ? " (no CT)" : (" with CT " + p.ctPhase).c_str(), p.seconds, p.summary.c_str());
+  if (!report.meshFiles.empty())
+    std::printf("  meshes: %zu files in %s/meshes (%.1f s)\n", report.meshFiles.size(), o.out.c_str(), report.meshSeconds);
   for (const auto& [phase, reads] : report.readsPerPhase) std::printf("  phase %s read %d time(s)\n", phase.c_str(), reads);
   std::printf("  provenance: %s\n", report.provenancePath.c_str());
 }
@@ -62,6 +71,7 @@ RegisterCommand reg(41, [](CLI::App& root) {
   sub->add_option("--out", o->out, "Output folder: <model>.nii.gz + .json per model, provenance.json")->required();
   sub->add_option("--device", o->device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   sub->add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
+  o->steps.addTo(sub);
   sub->add_flag("--quiet,-q", o->quiet, "No progress output");
   sub->callback([o] { runCase(*o); });
 });

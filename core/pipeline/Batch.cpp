@@ -79,9 +79,10 @@ BatchSummary runBatch(const std::string& inputDir, const std::string& outputDir,
         if (models.empty()) models = modelsAvailableFor(c, options.run.modelsDirectory);
         if (models.empty()) throw inputError(folders[i], "no registered model can run on its phases (" + join(c.phases(), ",") + ")");
         result.models = join(models, " ");
+        for (const auto& r : options.steps.post) result.models += " post_" + post::postStepId(r.step);
         const Progress named([&](double f, const std::string& s) { caseProgress.report(f, result.name + " " + s); },
                              progress.cancelFlag());
-        runModelsOnCase(c, models, caseOut.string(), options.run, named);
+        runModelsOnCase(c, models, caseOut.string(), options.run, named, options.steps);
         result.status = "done";
         ++summary.done;
       } catch (const Error& e) {

@@ -15,6 +15,7 @@ namespace nephro::pipeline {
 struct BatchOptions {
   std::vector<std::string> models;  // empty: every registered model each case can run
   ModelRunOptions run;
+  CaseSteps steps;  // post-processing and meshes after each case's models
 };
 
 struct BatchCaseResult {

@@ -130,7 +130,7 @@ std::vector<std::string> modelsAvailableFor(const Case& c, const std::string& mo
 }
 
 CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds, const std::string& outDir,
-                              const ModelRunOptions& options, const Progress& progress) {
+                              const ModelRunOptions& options, const Progress& progress, const CaseSteps& steps) {
   const auto t0 = Clock::now();
   if (modelIds.empty()) throw usageError("no model to run on " + c.name());
   // Check everything first: manifests, folders, phases, output folder.
@@ -139,6 +139,17 @@ CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds,
   for (const auto& id : modelIds) {
     if (!seen.insert(id).second) continue;
     plan.push_back(planModel(c, id, options));
+  }
+  {
+    // Each post step must find its labels among the models' (and earlier steps') outputs.
+    std::vector<LabelTable> tables;
+    for (const auto& p : plan) tables.push_back(inference::modelLabelTable(p.model, p.manifest.labelMap));
+    for (const auto& r : steps.post) {
+      post::checkPostValues(r);
+      if (primaryLayerFor(r.step, tables) < 0)
+        throw inputError(c.name(), "post " + post::postStepId(r.step) + " needs " + postStepNeeds(r.step) +
+                                       "; none of the chosen models gives it");
+    }
   }
   std::error_code ec;
   fs::create_directories(outDir, ec);
@@ -164,10 +175,13 @@ CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds,
   std::map<std::string, size_t> lastUse;
   for (size_t i = 0; i < plan.size(); ++i) lastUse[plan[i].preprocessKey] = i;
   std::map<std::string, inference::PreprocessedCase> cache;
+  std::vector<CaseLayer> layers;
+  // Progress: reading 10 %, models up to `modelsEnd`, then post steps and meshes.
+  const double modelsEnd = 1.0 - 0.08 * steps.post.size() - (steps.mesh ? 0.05 : 0.0);
 
   for (size_t i = 0; i < plan.size(); ++i) {
     const PlannedModel& p = plan[i];
-    const Progress mp = progress.sub(0.1 + 0.9 * i / plan.size(), 0.1 + 0.9 * (i + 1) / plan.size());
+    const Progress mp = progress.sub(0.1 + (modelsEnd - 0.1) * i / plan.size(), 0.1 + (modelsEnd - 0.1) * (i + 1) / plan.size());
     const Progress stage([&](double f, const std::string& s) { mp.report(f, p.manifest.id + ": " + s); }, progress.cancelFlag());
     mp.throwIfCancelled();
     inference::NnunetPredictor predictor(p.model, predictorOptions(p.manifest, options));
@@ -194,10 +208,37 @@ CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds,
     r.exportSeconds = exportSeconds;
     const auto tw = Clock::now();
     r.output = (fs::path(outDir) / (p.manifest.id + ".nii.gz")).string();
-    writeMaskWithTable(mask, inference::modelLabelTable(p.model, p.manifest.labelMap), r.output);
+    const LabelTable table = inference::modelLabelTable(p.model, p.manifest.labelMap);
+    writeMaskWithTable(mask, table, r.output);
     r.writeSeconds = secondsSince(tw);
     report.models.push_back(r);
+    layers.push_back(CaseLayer{p.manifest.id, p.outputPhase, std::move(mask), table});
     stage.report(1.0, "written");
+  }
+
+  for (size_t i = 0; i < steps.post.size(); ++i) {
+    const Progress sp = progress.sub(modelsEnd + 0.08 * i, modelsEnd + 0.08 * (i + 1));
+    const std::string id = "post " + post::postStepId(steps.post[i].step);
+    const Progress stage([&](double f, const std::string& s) { sp.report(f, id + ": " + s); }, progress.cancelFlag());
+    report.post.push_back(runPostOnCase(c, layers, steps.post[i], outDir, stage));
+  }
+
+  if (steps.mesh) {
+    const auto tm = Clock::now();
+    const double m0 = modelsEnd + 0.08 * steps.post.size();
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const Progress lp = progress.sub(m0 + (1.0 - m0) * i / layers.size(), m0 + (1.0 - m0) * (i + 1) / layers.size());
+      MeshOptions mo;
+      mo.space = steps.meshSpace;
+      mo.maskName = c.name() + ":" + layers[i].id;
+      const std::vector<LabelMesh> meshes = buildLabelMeshes(layers[i].mask, layers[i].table, mo, lp.sub(0.0, 0.9));
+      if (meshes.empty()) continue;
+      MeshWriteOptions wo;
+      wo.formats = steps.meshFormats;
+      for (auto& f : writeMeshes(meshes, (fs::path(outDir) / "meshes" / layers[i].id).string(), wo, lp.sub(0.9, 1.0)))
+        report.meshFiles.push_back(std::move(f));
+    }
+    report.meshSeconds = secondsSince(tm);
   }
 
   for (const auto& ph : c.phases()) report.readsPerPhase[ph] = c.readCount(ph);
@@ -213,7 +254,23 @@ CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds,
             {"phases", phases},
             {"models", models},
             {"device", dev.description},
-            {"seconds", {{"read", report.readSeconds}, {"total", report.totalSeconds}}}};
+            {"seconds", {{"read", report.readSeconds}, {"mesh", report.meshSeconds}, {"total", report.totalSeconds}}}};
+  if (!report.post.empty()) {
+    json post = json::array();
+    for (const auto& r : report.post)
+      post.push_back({{"step", r.step},
+                      {"parameters", r.parameters},
+                      {"input", r.primary},
+                      {"context", r.context},
+                      {"phase", r.phase},
+                      {"ct_phase", r.ctPhase.empty() ? json(nullptr) : json(r.ctPhase)},
+                      {"output", r.output},
+                      {"report", r.report},
+                      {"summary", r.summary},
+                      {"seconds", r.seconds}});
+    prov["post"] = post;
+  }
+  if (steps.mesh) prov["meshes"] = {{"space", toString(steps.meshSpace)}, {"files", report.meshFiles}};
   report.provenancePath = (fs::path(outDir) / "provenance.json").string();
   writeFileAtomically(report.provenancePath, prov.dump(2) + "\n");
   progress.report(1.0, "done");

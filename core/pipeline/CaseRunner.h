@@ -10,7 +10,9 @@
 #include "common/Progress.h"
 #include "inference/ModelRegistry.h"
 #include "inference/NnunetPredictor.h"
+#include "mesh/LabelMesher.h"
 #include "pipeline/Case.h"
+#include "pipeline/CasePost.h"
 
 namespace nephro::pipeline {
 
@@ -37,11 +39,21 @@ struct ModelRunRecord {
   int64_t tiles = 0;
 };
 
+// What runs on a case after its models.
+struct CaseSteps {
+  std::vector<post::PostStepRequest> post;  // in order; each sees the earlier results
+  bool mesh = false;                        // meshes of every mask written, in outDir/meshes/<layer>/
+  std::vector<MeshFormat> meshFormats{MeshFormat::Obj};
+  CoordinateSpace meshSpace = CoordinateSpace::LPS;
+};
+
 struct CaseRunReport {
   std::string caseName;
   std::vector<ModelRunRecord> models;
+  std::vector<PostRunRecord> post;
+  std::vector<std::string> meshFiles;
   std::map<std::string, int> readsPerPhase;
-  double readSeconds = 0, totalSeconds = 0;
+  double readSeconds = 0, meshSeconds = 0, totalSeconds = 0;
   std::string provenancePath;
 };
 
@@ -49,10 +61,13 @@ struct CaseRunReport {
 std::vector<std::string> modelsAvailableFor(const Case& c, const std::string& modelsDirectory = {},
                                             bool includeLegacy = false, bool requireFiles = true);
 
-// Runs `modelIds` in turn and writes outDir/<id>.nii.gz (+ .json label table) and
-// outDir/provenance.json. Everything is checked before the first network runs.
+// Runs `modelIds` in turn and writes outDir/<id>.nii.gz (+ .json label table),
+// then the post-processing steps and meshes of `steps`, and last
+// outDir/provenance.json. Everything is checked before the first network runs
+// (models, phases, and that each post step will find the labels it needs).
 CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds, const std::string& outDir,
-                              const ModelRunOptions& options = {}, const Progress& progress = {});
+                              const ModelRunOptions& options = {}, const Progress& progress = {},
+                              const CaseSteps& steps = {});
 
 // One registered model to one output file (mask + label sidecar), no provenance.
 ModelRunRecord runModelToFile(Case& c, const std::string& modelId, const std::string& outPath,

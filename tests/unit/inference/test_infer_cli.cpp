@@ -36,6 +36,10 @@ class InferCliTest : public QObject {
     std::ofstream(dir_ + "/manifests/tiny.json")
         << R"({"id": "tiny", "folder": "../model", "inputs": [{"channel": 0, "phase": "D"}], "output_space": "D",
               "folds": [0], "mirroring": false})";
+    // The same network read as kidney and tumour, for the post-processing steps of `run`.
+    std::ofstream(dir_ + "/manifests/tinykidney.json")
+        << R"({"id": "tinykidney", "folder": "../model", "inputs": [{"channel": 0, "phase": "D"}], "output_space": "D",
+              "folds": [0], "mirroring": false, "label_map": {"label1": "kidney", "label2": "tumor"}})";
     setenv("NEPHRO3D_MODELS_DIR", (dir_ + "/manifests").c_str(), 1);
   }
 
@@ -68,6 +72,37 @@ class InferCliTest : public QObject {
     QVERIFY2(out.find("tiny") != std::string::npos && out.find("present") != std::string::npos, out.c_str());
   }
 
+  void runWithPostAndMeshes() {
+    fs::create_directories(dir_ + "/case");
+    fs::copy_file(dir_ + "/ct.nii.gz", dir_ + "/case/case_D.nii.gz", fs::copy_options::overwrite_existing);
+    const std::string run = "run --quiet --case '" + dir_ + "/case' --models tinykidney ";
+    std::string out;
+    // Checked before any network runs: a step whose labels no model gives, a bad parameter.
+    QCOMPARE(test::runNephro3d(run + "--post vessel --out '" + dir_ + "/run-bad'", &out), 3);
+    QVERIFY2(out.find("artery") != std::string::npos, out.c_str());
+    QVERIFY(!fs::exists(dir_ + "/run-bad/tinykidney.nii.gz"));
+    QCOMPARE(test::runNephro3d(run + "--post fat --post-param fat.distance-mm=999 --out '" + dir_ + "/run-bad'", &out), 2);
+    QVERIFY2(out.find("distance-mm") != std::string::npos, out.c_str());
+    QCOMPARE(test::runNephro3d(run + "--post fat --post-param ureter.max-gap-mm=5 --out '" + dir_ + "/run-bad'", &out), 2);
+    QCOMPARE(test::runNephro3d(run + "--post nosuch --out '" + dir_ + "/run-bad'", &out), 2);
+    QVERIFY(!fs::exists(dir_ + "/run-bad/provenance.json"));
+
+    const int rc = test::runNephro3d(run + "--post fat --post-param fat.distance-mm=12 --mesh --mesh-formats obj,stl --out '" +
+                                         dir_ + "/run'",
+                                     &out);
+    QVERIFY2(rc == 0, out.c_str());
+    const Volume fat = readVolume(dir_ + "/run/post_fat.nii.gz");
+    QVERIFY(fat.geometry() == readVolume(dir_ + "/case/case_D.nii.gz").geometry());
+    QVERIFY(fs::exists(dir_ + "/run/post_fat.json"));
+    QVERIFY(fs::exists(dir_ + "/run/post_fat_report.json"));
+    std::ifstream prov(dir_ + "/run/provenance.json");
+    const std::string text((std::istreambuf_iterator<char>(prov)), std::istreambuf_iterator<char>());
+    QVERIFY2(text.find("\"distance-mm\": \"12\"") != std::string::npos, text.c_str());
+    QVERIFY2(text.find("\"input\": \"tinykidney\"") != std::string::npos, text.c_str());
+    QVERIFY(fs::exists(dir_ + "/run/meshes/tinykidney/kidney.obj"));
+    QVERIFY(fs::exists(dir_ + "/run/meshes/tinykidney/kidney.stl"));
+  }
+
   void batchReportsFailuresAndResumes() {
     fs::create_directories(dir_ + "/in/good");
     fs::create_directories(dir_ + "/in/bad");
@@ -80,6 +115,12 @@ class InferCliTest : public QObject {
     QVERIFY(fs::exists(dir_ + "/batch/summary.csv"));
     QCOMPARE(test::runNephro3d("--batch '" + dir_ + "/in' '" + dir_ + "/batch' --models tiny", &out), 3);
     QVERIFY2(out.find("good: skipped") != std::string::npos, out.c_str());
+    // Post-processing and meshes per case.
+    QCOMPARE(test::runNephro3d("--batch '" + dir_ + "/in' '" + dir_ + "/batch-post' --models tinykidney --post fat --mesh --quiet", &out), 3);
+    QVERIFY(fs::exists(dir_ + "/batch-post/good/post_fat.nii.gz"));
+    QVERIFY(fs::exists(dir_ + "/batch-post/good/meshes/post_fat"));
+    QVERIFY(!fs::exists(dir_ + "/batch-post/bad/post_fat.nii.gz"));
+    QCOMPARE(test::runNephro3d("--batch '" + dir_ + "/in' '" + dir_ + "/batch-post' --post nosuch", &out), 2);
   }
 };
 
