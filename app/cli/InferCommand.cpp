@@ -33,6 +33,7 @@ struct InferOptions {
   std::string out;
   std::string device = "auto";
   int threads = 0;
+  bool plainNetwork = false;
   bool quiet = false;
 };
 
@@ -68,6 +69,10 @@ void inferModelDir(const InferOptions& o) {
   inference::PredictorOptions po;
   po.device = parseDevice(o.device);
   po.threads = o.threads;
+  if (o.plainNetwork) {
+    po.optimizeForInference = false;
+    po.maxBatch = 1;
+  }
   if (o.step > 0) po.tileStep = o.step;
   po.mirroring = !o.noMirroring;
   const auto t0 = std::chrono::steady_clock::now();
@@ -114,6 +119,7 @@ void inferRegistered(const InferOptions& o) {
   pipeline::ModelRunOptions ro;
   ro.device = parseDevice(o.device);
   ro.threads = o.threads;
+  ro.plainNetwork = o.plainNetwork;
   if (o.step > 0) ro.tileStep = o.step;
   if (o.noMirroring) ro.mirroring = false;
   const auto t0 = std::chrono::steady_clock::now();
@@ -136,6 +142,8 @@ RegisterCommand reg(40, [](CLI::App& root) {
   sub->add_option("--step", o->step, "Tile step as a fraction of the patch (default 0.5 or the manifest's)")
       ->check(CLI::Range(0.01, 1.0));
   sub->add_flag("--no-mirroring", o->noMirroring, "Disable test-time mirroring");
+  sub->add_flag("--plain-network", o->plainNetwork,
+                "Run the network as nnU-Net does (one tile per call, not optimised): bit-identical logits, slower on CPU");
   sub->add_option("--image", o->images, "Input image (registered: the model's first phase; --model-dir: one per channel)");
   sub->add_option("--image-a", o->imageA, "Arterial phase image");
   sub->add_option("--image-p", o->imageP, "Portal phase image");

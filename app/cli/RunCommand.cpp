@@ -21,6 +21,7 @@ struct RunOptions {
   std::string out;
   std::string device = "auto";
   int threads = 0;
+  bool plainNetwork = false;
   bool quiet = false;
   CaseStepOptions steps;
 };
@@ -45,6 +46,7 @@ void runCase(const RunOptions& o) {
               : o.device == "cuda" ? inference::DeviceChoice::Cuda
                                    : inference::DeviceChoice::Auto;
   ro.threads = o.threads;
+  ro.plainNetwork = o.plainNetwork;
   pipeline::CaseRunReport report = pipeline::runModelsOnCase(c, models, o.out, ro, progress, steps);
   finishProgressLine();
   if (o.quiet) return;
@@ -71,6 +73,8 @@ RegisterCommand reg(41, [](CLI::App& root) {
   sub->add_option("--out", o->out, "Output folder: <model>.nii.gz + .json per model, provenance.json")->required();
   sub->add_option("--device", o->device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
   sub->add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
+  sub->add_flag("--plain-network", o->plainNetwork,
+                "Run networks as nnU-Net does (one tile per call, not optimised): bit-identical logits, slower on CPU");
   o->steps.addTo(sub);
   sub->add_flag("--quiet,-q", o->quiet, "No progress output");
   sub->callback([o] { runCase(*o); });

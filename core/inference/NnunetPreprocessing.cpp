@@ -275,33 +275,32 @@ Volume exportSegmentation(const NnunetModel& model, const Logits& logits, const 
   for (int h = 0; h < heads; ++h) {
     progress.throwIfCancelled();
     const uint16_t* src = logits.values.data() + static_cast<size_t>(h) * nIn;
-    std::vector<float> values(static_cast<size_t>(n));
+    const uint16_t label = ds.hasRegions ? static_cast<uint16_t>(ds.regionsClassOrder[h]) : static_cast<uint16_t>(h);
+    // One voxel of head h: argmax (ties keep the first, lowest index) or the region's sigmoid > 0.5.
+    auto take = [&](int64_t i, float value) {
+      if (ds.hasRegions) {
+        if (1.0f / (1.0f + std::exp(-value)) > 0.5f) seg[i] = label;
+      } else if (h == 0 || value > best[i]) {
+        best[i] = value;
+        seg[i] = label;
+      }
+    };
     if (logits.shape == cs) {
-      for (int64_t i = 0; i < n; ++i) values[i] = halfToFloat(src[i]);
+      parallelFor(n, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) take(i, halfToFloat(src[i]));
+      });
     } else {
       // Resampled in float64 and stored back as fp16, as nnU-Net keeps the logits' dtype.
       std::vector<double> d(static_cast<size_t>(nIn));
-      for (int64_t i = 0; i < nIn; ++i) d[i] = halfToFloat(src[i]);
-      std::vector<double> r = resampleChannel(std::move(d), logits.shape, cs, pre.targetSpacing, pre.originalSpacing,
-                                              model.configuration.resamplingProbabilities);
-      for (int64_t i = 0; i < n; ++i) values[i] = halfToFloat(doubleToHalf(r[i]));
-    }
-    if (!ds.hasRegions) {
-      if (h == 0) {
-        best = values;  // argmax: ties keep the first (lowest) index
-      } else {
-        for (int64_t i = 0; i < n; ++i)
-          if (values[i] > best[i]) {
-            best[i] = values[i];
-            seg[i] = static_cast<uint16_t>(h);
-          }
-      }
-    } else {
-      const uint16_t label = static_cast<uint16_t>(ds.regionsClassOrder[h]);
-      for (int64_t i = 0; i < n; ++i) {
-        const float p = 1.0f / (1.0f + std::exp(-values[i]));
-        if (p > 0.5f) seg[i] = label;
-      }
+      parallelFor(nIn, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) d[i] = halfToFloat(src[i]);
+      });
+      const int64_t width = cs[2];
+      resampleChannelRows(std::move(d), logits.shape, cs, pre.targetSpacing, pre.originalSpacing,
+                          model.configuration.resamplingProbabilities, [&](int64_t row, const double* values) {
+                            const int64_t base = row * width;
+                            for (int64_t x = 0; x < width; ++x) take(base + x, halfToFloat(doubleToHalf(values[x])));
+                          });
     }
     progress.report(static_cast<double>(h + 1) / heads * 0.8, "export");
   }

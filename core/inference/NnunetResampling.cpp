@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "common/Error.h"
 #include "common/Parallel.h"
@@ -11,40 +12,56 @@
 namespace nephro::inference {
 
 uint16_t doubleToHalf(double value) {
-  uint16_t sign = std::signbit(value) ? 0x8000 : 0;
-  double a = std::fabs(value);
-  if (std::isnan(value)) return sign | 0x7e00;
-  if (a >= 65520.0) return sign | 0x7c00;  // rounds to infinity
-  int exp2 = 0;
-  std::frexp(a, &exp2);  // a = m * 2^exp2, m in [0.5, 1)
-  int e = exp2 - 1;      // a in [2^e, 2^(e+1))
-  if (a == 0.0) return sign;
+  // Straight from the binary64 fields, rounding half to even once (as numpy's
+  // float64 -> float16 does; going through float32 could round twice).
+  uint64_t bits = 0;
+  std::memcpy(&bits, &value, sizeof bits);
+  const uint16_t sign = static_cast<uint16_t>((bits >> 48) & 0x8000);
+  const uint64_t magnitude = bits & 0x7fffffffffffffffull;
+  if (magnitude > 0x7ff0000000000000ull) return sign | 0x7e00;  // NaN
+  int e = static_cast<int>(magnitude >> 52) - 1023;             // value in [2^e, 2^(e+1))
+  if (e > 15) return sign | 0x7c00;                              // infinity, or too large
+  if (e < -25) return sign;                                      // below half the smallest subnormal
+  const uint64_t significand = (magnitude & ((1ull << 52) - 1)) | (1ull << 52);
   // Quantum of binary16 at this magnitude (subnormals share the 2^-24 quantum).
   const int quantumExp = std::max(e, -14) - 10;
-  // Exact scaling by a power of two, then round half to even.
-  double r = std::nearbyint(std::ldexp(a, -quantumExp));
+  const int shift = 52 + quantumExp - e;  // 42 .. 53
+  uint64_t r = significand >> shift;
+  const uint64_t rest = significand & ((1ull << shift) - 1), half = 1ull << (shift - 1);
+  if (rest > half || (rest == half && (r & 1))) ++r;
   if (e < -14) return sign | static_cast<uint16_t>(r);  // subnormal; r == 1024 encodes the smallest normal
-  if (r >= 2048.0) {
-    r = 1024.0;
+  if (r >= 2048) {
+    r = 1024;
     ++e;
   }
   if (e + 15 >= 31) return sign | 0x7c00;
   return sign | static_cast<uint16_t>(((e + 15) << 10) | (static_cast<int>(r) - 1024));
 }
 
-float halfToFloat(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  const int exp = (h >> 10) & 0x1f;
-  const uint32_t mant = h & 0x3ff;
-  float v;
-  if (exp == 0) {
-    v = std::ldexp(static_cast<float>(mant), -24);
-  } else if (exp == 31) {
-    v = mant ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
-  } else {
-    v = std::ldexp(static_cast<float>(mant | 0x400), exp - 25);
+namespace {
+std::vector<float> halfTable() {
+  std::vector<float> t(65536);
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const uint32_t sign = (h & 0x8000) << 16;
+    const int exp = (h >> 10) & 0x1f;
+    const uint32_t mant = h & 0x3ff;
+    float v;
+    if (exp == 0) {
+      v = std::ldexp(static_cast<float>(mant), -24);
+    } else if (exp == 31) {
+      v = mant ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+    } else {
+      v = std::ldexp(static_cast<float>(mant | 0x400), exp - 25);
+    }
+    t[h] = sign ? -v : v;
   }
-  return sign ? -v : v;
+  return t;
+}
+}  // namespace
+
+float halfToFloat(uint16_t h) {
+  static const std::vector<float> table = halfTable();  // every binary16 is exact in binary32
+  return table[h];
 }
 
 int64_t roundHalfEven(double value) { return static_cast<int64_t>(std::nearbyint(value)); }
@@ -147,8 +164,52 @@ void zoomLine(const double* in, int64_t n, double* out, int64_t m, int order, st
   }
 }
 
+// Orders 0 and 1 as weighted sums of whole rows or planes: per element the
+// same taps, weights and arithmetic as zoomLine (so the same result), with
+// contiguous memory instead of gathering strided lines.
+std::vector<double> zoomAxisLinear(const std::vector<double>& in, const Shape3& shape, int axis, int64_t newSize,
+                                   int order) {
+  const int64_t n = shape[axis];
+  const double zoom = static_cast<double>(n) / static_cast<double>(newSize);
+  std::vector<int64_t> i0(static_cast<size_t>(newSize)), i1(static_cast<size_t>(newSize));
+  std::vector<double> w0(static_cast<size_t>(newSize)), w1(static_cast<size_t>(newSize));
+  for (int64_t k = 0; k < newSize; ++k) {
+    double cc = (static_cast<double>(k) + 0.5) * zoom - 0.5;
+    cc = std::min(std::max(cc, 0.0), static_cast<double>(n - 1));
+    const double fl = std::floor(cc);
+    if (order == 0) {
+      i0[k] = i1[k] = static_cast<int64_t>(std::floor(cc + 0.5));
+    } else {
+      w0[k] = 1.0 - (cc - fl);
+      w1[k] = 1.0 - w0[k];
+      i0[k] = static_cast<int64_t>(fl);
+      i1[k] = std::min(i0[k] + 1, n - 1);
+    }
+  }
+  int64_t outer = 1, inner = 1;
+  for (int a = 0; a < axis; ++a) outer *= shape[a];
+  for (int a = axis + 1; a < 3; ++a) inner *= shape[a];
+  std::vector<double> out(static_cast<size_t>(outer * newSize * inner));
+  parallelFor(outer * newSize, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t o = row / newSize, k = row % newSize;
+      const double* a = in.data() + (o * n + i0[k]) * inner;
+      const double* b = in.data() + (o * n + i1[k]) * inner;
+      double* dst = out.data() + row * inner;
+      if (order == 0) {
+        std::memcpy(dst, a, sizeof(double) * static_cast<size_t>(inner));
+      } else {
+        const double wa = w0[k], wb = w1[k];
+        for (int64_t j = 0; j < inner; ++j) dst[j] = a[j] * wa + b[j] * wb;
+      }
+    }
+  });
+  return out;
+}
+
 // Applies zoomLine along `axis` of a C-order array.
 std::vector<double> zoomAxis(const std::vector<double>& in, const Shape3& shape, int axis, int64_t newSize, int order) {
+  if (order <= 1) return zoomAxisLinear(in, shape, axis, newSize, order);
   Shape3 outShape = shape;
   outShape[axis] = newSize;
   std::vector<double> out(static_cast<size_t>(elementCount(outShape)));
@@ -208,7 +269,9 @@ void resizeLikeSkimage(const double* in, const Shape3& inShape, double* out, con
   if (clipPerSliceAxis < 0) {
     const auto [mn, mx] = std::minmax_element(in, in + elementCount(inShape));
     const double lo = *mn, hi = *mx;
-    for (int64_t i = 0; i < total; ++i) out[i] = std::min(std::max(cur[i], lo), hi);
+    parallelFor(total, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) out[i] = std::min(std::max(cur[i], lo), hi);
+    });
     return;
   }
   const int s = clipPerSliceAxis;
@@ -255,6 +318,40 @@ std::vector<double> resampleChannel(std::vector<double> in, const Shape3& shape,
   if (inPlane[z] == newShape[z]) return tmp;
   // map_coordinates(order=order_z=0, mode='nearest') with identity in-plane coordinates.
   return zoomAxis(tmp, inPlane, z, newShape[z], settings.orderZ);
+}
+
+void resampleChannelRows(std::vector<double> in, const Shape3& shape, const Shape3& newShape,
+                         const Spacing3& currentSpacing, const Spacing3& newSpacing,
+                         const ResamplingSettings& settings, const ResampledRowSink& sink) {
+  const int64_t rows = newShape[0] * newShape[1], width = newShape[2];
+  const bool streamLastAxis = shape != newShape && !separateZAxis(currentSpacing, newSpacing, settings) &&
+                              (settings.order == 0 || settings.order == 1 || settings.order == 3);
+  if (!streamLastAxis) {
+    const std::vector<double> out = resampleChannel(std::move(in), shape, newShape, currentSpacing, newSpacing, settings);
+    parallelFor(rows, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) sink(r, out.data() + r * width);
+    });
+    return;
+  }
+  // resizeLikeSkimage with every axis active: axes 0 and 1 in full, then axis 2
+  // row by row, clipped to the input's range.
+  const auto [mn, mx] = std::minmax_element(in.begin(), in.end());
+  const double lo = *mn, hi = *mx;
+  Shape3 mid = shape;
+  std::vector<double> cur = std::move(in);
+  for (int axis = 0; axis < 2; ++axis) {
+    cur = zoomAxis(cur, mid, axis, newShape[axis], settings.order);
+    mid[axis] = newShape[axis];
+  }
+  const int64_t n = mid[2];
+  parallelFor(rows, [&](int64_t begin, int64_t end) {
+    std::vector<double> result(static_cast<size_t>(width)), work(static_cast<size_t>(n + 2 * kSplinePad));
+    for (int64_t r = begin; r < end; ++r) {
+      zoomLine(cur.data() + r * n, n, result.data(), width, settings.order, work);
+      for (double& v : result) v = std::min(std::max(v, lo), hi);
+      sink(r, result.data());
+    }
+  });
 }
 
 }  // namespace nephro::inference

@@ -7,6 +7,7 @@
 // 2D and maps the slow axis with order 0. Arrays are C-order (axis 0 slowest).
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -47,5 +48,15 @@ void resizeLikeSkimage(const double* in, const Shape3& inShape, double* out, con
 std::vector<double> resampleChannel(std::vector<double> in, const Shape3& shape, const Shape3& newShape,
                                     const Spacing3& currentSpacing, const Spacing3& newSpacing,
                                     const ResamplingSettings& settings);
+
+// resampleChannel delivering the result one x-row at a time instead of as one
+// array: sink(row, values) with row = z * newShape[1] + y and newShape[2]
+// values. Rows arrive from several threads at once, each exactly once. The
+// values are the same as resampleChannel's; the last pass, the clip and the
+// consumer share one sweep, so no full-size float64 copy is made.
+using ResampledRowSink = std::function<void(int64_t row, const double* values)>;
+void resampleChannelRows(std::vector<double> in, const Shape3& shape, const Shape3& newShape,
+                         const Spacing3& currentSpacing, const Spacing3& newSpacing,
+                         const ResamplingSettings& settings, const ResampledRowSink& sink);
 
 }  // namespace nephro::inference

@@ -53,6 +53,10 @@ inference::PredictorOptions predictorOptions(const inference::ModelManifest& m, 
   inference::PredictorOptions p;
   p.device = o.device;
   p.threads = o.threads;
+  if (o.plainNetwork) {
+    p.optimizeForInference = false;
+    p.maxBatch = 1;
+  }
   p.tileStep = o.tileStep.value_or(m.tileStep);
   p.mirroring = o.mirroring.value_or(m.mirroring);
   return p;

@@ -19,6 +19,7 @@ namespace nephro::pipeline {
 struct ModelRunOptions {
   inference::DeviceChoice device = inference::DeviceChoice::Auto;
   int threads = 0;
+  bool plainNetwork = false;  // one tile per forward call, no inference optimisation (nnU-Net's arithmetic)
   // Overrides of the manifests' values.
   std::optional<double> tileStep;
   std::optional<bool> mirroring;

@@ -52,6 +52,13 @@ class InferCliTest : public QObject {
     Volume mask = readVolume(dir_ + "/out/mask.nii.gz");
     QVERIFY(mask.geometry() == readVolume(dir_ + "/ct.nii.gz").geometry());
     QVERIFY(fs::exists(dir_ + "/out/mask.json"));
+    // nnU-Net's own execution of the network: the same mask on this model.
+    QCOMPARE(test::runNephro3d("infer --quiet --plain-network --model-dir '" + dir_ + "/model' --image '" + dir_ +
+                                   "/ct.nii.gz' --out '" + dir_ + "/out/plain.nii.gz'",
+                               &out),
+             0);
+    const Volume plain = readVolume(dir_ + "/out/plain.nii.gz");
+    QVERIFY(std::memcmp(plain.raw(), mask.raw(), mask.byteSize()) == 0);
   }
 
   void registeredModelAndErrors() {

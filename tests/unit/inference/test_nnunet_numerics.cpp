@@ -29,6 +29,30 @@ class NnunetNumericsTest : public QObject {
       QCOMPARE(doubleToHalf(halfToFloat(h)), h);
   }
 
+  void halfConversionExhaustive() {
+    // Every finite binary16 round-trips, and every midpoint between neighbours
+    // (exact in double) goes to the even one, a hair either side to the nearer.
+    for (uint32_t sign : {0u, 0x8000u}) {
+      for (uint32_t m = 0; m < 0x7c00; ++m) {
+        const uint16_t h = static_cast<uint16_t>(sign | m);
+        const double v = halfToFloat(h);
+        QCOMPARE(doubleToHalf(v), h);
+        const double next = m + 1 < 0x7c00 ? double(halfToFloat(static_cast<uint16_t>(h + 1)))
+                                           : (sign ? -65536.0 : 65536.0);  // the overflow boundary
+        const double mid = (v + next) / 2;
+        const uint16_t even = (m & 1) ? static_cast<uint16_t>(h + 1) : h;
+        const uint16_t expectedMid = (m + 1 == 0x7c00) ? static_cast<uint16_t>(sign | 0x7c00) : even;
+        if (doubleToHalf(mid) != expectedMid) QFAIL(qPrintable(QString("midpoint after 0x%1").arg(h, 4, 16, QChar('0'))));
+        if (doubleToHalf(std::nextafter(mid, v)) != h) QFAIL(qPrintable(QString("below midpoint after 0x%1").arg(h, 4, 16)));
+        if (m + 1 < 0x7c00 && doubleToHalf(std::nextafter(mid, next)) != h + 1)
+          QFAIL(qPrintable(QString("above midpoint after 0x%1").arg(h, 4, 16)));
+      }
+    }
+    QVERIFY(std::isnan(halfToFloat(doubleToHalf(std::nan("")))));
+    QCOMPARE(doubleToHalf(1e300), uint16_t(0x7c00));
+    QCOMPARE(doubleToHalf(-1e-300), uint16_t(0x8000));
+  }
+
   void shapesAndStepsRoundHalfToEven() {
     // 2.5 -> 2 and 3.5 -> 4, as Python's round().
     QCOMPARE(computeNewShape({5, 7, 10}, {1.0, 1.0, 1.0}, {2.0, 2.0, 1.0}), (Shape3{2, 4, 10}));
