@@ -88,62 +88,87 @@ bool anisotropic(const Spacing3& sp, double threshold) {
 }
 
 // The causal/anticausal recursions of scipy's spline_filter1d (cubic, one pole)
-// with the boundary initialisation scipy uses for mode 'nearest'.
-void splineFilterCubic(double* c, int64_t n) {
+// with the boundary initialisation scipy uses for mode 'nearest', on `lanes`
+// interleaved lines: element i of lane j at c[i * lanes + j]. Every lane gets
+// exactly the operations, in exactly the order, of a single line.
+void splineFilterCubic(double* c, int64_t n, int64_t lanes) {
   if (n < 2) return;
   const double z = std::sqrt(3.0) - 2.0;
   const double gain = (1.0 - z) * (1.0 - 1.0 / z);
-  for (int64_t i = 0; i < n; ++i) c[i] *= gain;
+  for (int64_t i = 0; i < n * lanes; ++i) c[i] *= gain;
   // causal initialisation
   {
-    double zi = z;
     const double zn = std::pow(z, static_cast<double>(n));
-    const double c0 = c[0];
-    c[0] = c[0] + zn * c[n - 1];
+    std::vector<double> zi(static_cast<size_t>(n));
+    zi[1 % n] = z;
+    for (int64_t i = 2; i < n; ++i) zi[i] = zi[i - 1] * z;
+    double* c0 = c;
+    const double* cLast = c + (n - 1) * lanes;
+    std::vector<double> first(c0, c0 + lanes);
+    for (int64_t j = 0; j < lanes; ++j) c0[j] = c0[j] + zn * cLast[j];
     for (int64_t i = 1; i < n; ++i) {
-      c[0] += zi * (c[i] + zn * c[n - 1 - i]);
-      zi *= z;
+      const double* ci = c + i * lanes;
+      const double* cm = c + (n - 1 - i) * lanes;
+      for (int64_t j = 0; j < lanes; ++j) c0[j] += zi[i] * (ci[j] + zn * cm[j]);
     }
-    c[0] *= z / (1 - zn * zn);
-    c[0] += c0;
+    const double scale = z / (1 - zn * zn);
+    for (int64_t j = 0; j < lanes; ++j) {
+      c0[j] *= scale;
+      c0[j] += first[j];
+    }
   }
-  for (int64_t i = 1; i < n; ++i) c[i] += z * c[i - 1];
-  c[n - 1] *= z / (z - 1);
-  for (int64_t i = n - 2; i >= 0; --i) c[i] = z * (c[i + 1] - c[i]);
+  for (int64_t i = 1; i < n; ++i)
+    for (int64_t j = 0; j < lanes; ++j) c[i * lanes + j] += z * c[(i - 1) * lanes + j];
+  const double endScale = z / (z - 1);
+  for (int64_t j = 0; j < lanes; ++j) c[(n - 1) * lanes + j] *= endScale;
+  for (int64_t i = n - 2; i >= 0; --i)
+    for (int64_t j = 0; j < lanes; ++j) c[i * lanes + j] = z * (c[(i + 1) * lanes + j] - c[i * lanes + j]);
 }
 
 constexpr int64_t kSplinePad = 12;
+
+// Cubic scipy.ndimage.zoom(grid_mode=True, mode='nearest') of `lanes` lines
+// at once: element i of lane j at in[i * inStride + j], result k of lane j at
+// out[k * outStride + j]. `work` holds at least (n + 2*kSplinePad) * lanes doubles.
+void zoomCubicLanes(const double* in, int64_t n, int64_t inStride, int64_t lanes, double* out, int64_t m,
+                    int64_t outStride, std::vector<double>& work) {
+  const double zoom = static_cast<double>(n) / static_cast<double>(m);
+  const int64_t len = n + 2 * kSplinePad;
+  double* c = work.data();
+  for (int64_t i = 0; i < len; ++i) {
+    const int64_t src = std::min(std::max(i - kSplinePad, int64_t(0)), n - 1);  // edge padding
+    std::memcpy(c + i * lanes, in + src * inStride, sizeof(double) * static_cast<size_t>(lanes));
+  }
+  splineFilterCubic(c, len, lanes);
+  for (int64_t k = 0; k < m; ++k) {
+    double cc = (static_cast<double>(k) + 0.5) * zoom - 0.5 + static_cast<double>(kSplinePad);
+    cc = std::min(std::max(cc, 0.0), static_cast<double>(len - 1));
+    const double fl = std::floor(cc);
+    const double y = cc - fl;
+    const double zz = 1.0 - y;
+    double w[4];
+    w[0] = zz * zz * zz / 6.0;
+    w[1] = (y * y * (y - 2.0) * 3.0 + 4.0) / 6.0;
+    w[2] = (zz * zz * (zz - 2.0) * 3.0 + 4.0) / 6.0;
+    w[3] = 1.0 - w[0] - w[1] - w[2];
+    const int64_t start = static_cast<int64_t>(fl) - 1;
+    const double* taps[4];
+    for (int i = 0; i < 4; ++i) taps[i] = c + std::min(std::max(start + i, int64_t(0)), len - 1) * lanes;
+    double* dst = out + k * outStride;
+    for (int64_t j = 0; j < lanes; ++j) {
+      double t = 0.0;
+      for (int i = 0; i < 4; ++i) t += taps[i][j] * w[i];
+      dst[j] = t;
+    }
+  }
+}
 
 // One line of scipy.ndimage.zoom(grid_mode=True, mode='nearest') along one axis.
 // `work` holds at least n + 2*kSplinePad doubles.
 void zoomLine(const double* in, int64_t n, double* out, int64_t m, int order, std::vector<double>& work) {
   const double zoom = static_cast<double>(n) / static_cast<double>(m);
   if (order == 3) {
-    const int64_t len = n + 2 * kSplinePad;
-    double* c = work.data();
-    for (int64_t i = 0; i < kSplinePad; ++i) c[i] = in[0];
-    std::memcpy(c + kSplinePad, in, sizeof(double) * n);
-    for (int64_t i = 0; i < kSplinePad; ++i) c[kSplinePad + n + i] = in[n - 1];
-    splineFilterCubic(c, len);
-    for (int64_t k = 0; k < m; ++k) {
-      double cc = (static_cast<double>(k) + 0.5) * zoom - 0.5 + static_cast<double>(kSplinePad);
-      cc = std::min(std::max(cc, 0.0), static_cast<double>(len - 1));
-      const double fl = std::floor(cc);
-      const double y = cc - fl;
-      const double zz = 1.0 - y;
-      double w[4];
-      w[0] = zz * zz * zz / 6.0;
-      w[1] = (y * y * (y - 2.0) * 3.0 + 4.0) / 6.0;
-      w[2] = (zz * zz * (zz - 2.0) * 3.0 + 4.0) / 6.0;
-      w[3] = 1.0 - w[0] - w[1] - w[2];
-      const int64_t start = static_cast<int64_t>(fl) - 1;
-      double t = 0.0;
-      for (int i = 0; i < 4; ++i) {
-        const int64_t idx = std::min(std::max(start + i, int64_t(0)), len - 1);
-        t += c[idx] * w[i];
-      }
-      out[k] = t;
-    }
+    zoomCubicLanes(in, n, 1, 1, out, m, 1, work);
   } else if (order == 1) {
     for (int64_t k = 0; k < m; ++k) {
       double cc = (static_cast<double>(k) + 0.5) * zoom - 0.5;
@@ -210,6 +235,25 @@ std::vector<double> zoomAxisLinear(const std::vector<double>& in, const Shape3& 
 // Applies zoomLine along `axis` of a C-order array.
 std::vector<double> zoomAxis(const std::vector<double>& in, const Shape3& shape, int axis, int64_t newSize, int order) {
   if (order <= 1) return zoomAxisLinear(in, shape, axis, newSize, order);
+  if (order == 3 && axis < 2) {
+    // Lines along a slow axis in blocks of neighbours: contiguous reads and writes.
+    constexpr int64_t kLanes = 32;
+    const int64_t n = shape[axis];
+    int64_t outer = 1, inner = 1;
+    for (int a = 0; a < axis; ++a) outer *= shape[a];
+    for (int a = axis + 1; a < 3; ++a) inner *= shape[a];
+    const int64_t blocks = (inner + kLanes - 1) / kLanes;
+    std::vector<double> out(static_cast<size_t>(outer * newSize * inner));
+    parallelFor(outer * blocks, [&](int64_t begin, int64_t end) {
+      std::vector<double> work(static_cast<size_t>((n + 2 * kSplinePad) * kLanes));
+      for (int64_t u = begin; u < end; ++u) {
+        const int64_t o = u / blocks, j0 = (u % blocks) * kLanes, lanes = std::min(kLanes, inner - j0);
+        zoomCubicLanes(in.data() + o * n * inner + j0, n, inner, lanes, out.data() + o * newSize * inner + j0, newSize,
+                       inner, work);
+      }
+    });
+    return out;
+  }
   Shape3 outShape = shape;
   outShape[axis] = newSize;
   std::vector<double> out(static_cast<size_t>(elementCount(outShape)));

@@ -107,6 +107,33 @@ class NnunetNumericsTest : public QObject {
     QCOMPARE(hi, 2.0);
   }
 
+  void everyAxisResamplesLikeTheContiguousOne() {
+    // Slow axes are resampled in blocks of neighbouring lines, the fast axis
+    // line by line: the same numbers, bit for bit, for every order. Resize
+    // along axis 0 only, and along axis 2 only of the transposed array.
+    const int64_t A = 23, B = 5, C = 41;  // C > one block of lanes, not a multiple of it
+    std::vector<double> d(static_cast<size_t>(A * B * C)), t(d.size());
+    uint64_t state = 12345;
+    for (double& v : d) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      v = static_cast<double>(state >> 11) / 9007199254740992.0 * 400.0 - 150.0;
+    }
+    for (int64_t a = 0; a < A; ++a)
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t c = 0; c < C; ++c) t[(c * B + b) * A + a] = d[(a * B + b) * C + c];
+    for (int order : {0, 1, 3})
+      for (int64_t newA : {int64_t(9), int64_t(23), int64_t(57)}) {
+        std::vector<double> slow(static_cast<size_t>(newA * B * C)), fast(slow.size());
+        resizeLikeSkimage(d.data(), {A, B, C}, slow.data(), {newA, B, C}, order, {true, false, false});
+        resizeLikeSkimage(t.data(), {C, B, A}, fast.data(), {C, B, newA}, order, {false, false, true});
+        for (int64_t a = 0; a < newA; ++a)
+          for (int64_t b = 0; b < B; ++b)
+            for (int64_t c = 0; c < C; ++c)
+              if (slow[(a * B + b) * C + c] != fast[(c * B + b) * newA + a])
+                QFAIL(qPrintable(QString("order %1, %2 -> %3: differs at %4,%5,%6").arg(order).arg(A).arg(newA).arg(a).arg(b).arg(c)));
+      }
+  }
+
   void separateZUsesNearestAlongZ() {
     // 2 slices -> 4 along axis 0 with order 0: each slice repeated twice.
     const Shape3 in{2, 4, 4}, out{4, 4, 4};
