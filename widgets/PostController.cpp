@@ -300,13 +300,16 @@ void PostController::applyMeshes(PostStep step, int generation, const std::share
   s.last.sinceChangeMs = s.changedAt.isValid() ? double(s.changedAt.nsecsElapsed()) / 1e6 : 0.0;
 
   const PostRunTimings& r = result->timings;
-  panel_->setStatus(id, tr("%1\nregion %2×%3×%4%5: engine %6 ms, meshes %7 ms; overlay %8 ms and meshes %9 ms "
-                           "after the change")
+  const QString preparation =
+      r.preparedCached ? tr("cached") : tr("%1 ms").arg(r.prepareSeconds * 1000, 0, 'f', 0);
+  panel_->setStatus(id, tr("%1\nregion %2×%3×%4%5: preparation %6, engine %7 ms, meshes %8 ms; overlay %9 ms and "
+                           "meshes %10 ms after the change")
                             .arg(result->log.empty() ? QString() : qs(result->log.front()))
                             .arg(r.regionSize[0])
                             .arg(r.regionSize[1])
                             .arg(r.regionSize[2])
                             .arg(r.regionCached ? tr(" (cached)") : QString())
+                            .arg(preparation)
                             .arg(r.engineSeconds * 1000, 0, 'f', 0)
                             .arg(r.meshSeconds * 1000, 0, 'f', 0)
                             .arg(s.last.overlaySinceChangeMs, 0, 'f', 0)

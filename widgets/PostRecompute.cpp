@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <tuple>
 
@@ -18,11 +19,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double valueOr(const std::map<std::string, double>& values, const std::string& key, double fallback) {
-  auto it = values.find(key);
-  return it == values.end() ? fallback : it->second;
 }
 
 bool hasPresent(const LabelTable& table, const std::vector<int64_t>& counts, const std::string& base) {
@@ -40,55 +36,18 @@ std::vector<int> valuesOf(const LabelTable& table, std::initializer_list<const c
 }
 
 // The labels around which a step works: its region is their box, padded.
+// Artery reconnection reads and changes only the arteries' surroundings, and
+// its result layer is the arteries; ureter reconnection orders the fragments
+// from the kidney to the bladder, so it needs them whole.
 std::vector<int> regionLabels(PostStep step, const LabelTable& table) {
   switch (step) {
     case PostStep::Fat:
     case PostStep::Sample: return valuesOf(table, {"kidney", "tumor"});
-    case PostStep::Vessel: return valuesOf(table, {"kidney", "tumor", "artery"});
+    case PostStep::Vessel: return valuesOf(table, {"artery"});
     case PostStep::Ureter: return valuesOf(table, {"kidney", "ureter", "urinary_bladder"});
   }
   return {};
 }
-
-// How far beyond those labels the step can reach with these parameters.
-double neededPadMm(PostStep step, const std::map<std::string, double>& v) {
-  switch (step) {
-    case PostStep::Fat:
-      return valueOr(v, "distance-mm", 20) + valueOr(v, "closing-radius-mm", 3) +
-             2 * valueOr(v, "working-spacing-mm", 2) + 2;
-    case PostStep::Sample: return 40;
-    case PostStep::Vessel:
-    case PostStep::Ureter: return valueOr(v, "max-gap-mm", 12) + 8;
-  }
-  return 20;
-}
-
-// Keeps the values in `keep` of a label crop, as uint8 (every schema value fits).
-Volume keepLabels(const Volume& in, const std::vector<int>& keep) {
-  Volume out(in.geometry(), PixelType::UInt8);
-  uint8_t* o = out.data<uint8_t>();
-  const int64_t n = in.voxelCount();
-  uint8_t lut[256] = {};
-  for (int v : keep)
-    if (v > 0 && v < 256) lut[v] = uint8_t(v);
-  dispatchPixelType(in.pixelType(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* p = static_cast<const T*>(in.raw());
-    for (int64_t i = 0; i < n; ++i) {
-      const int v = int(p[i]);
-      o[i] = v > 0 && v < 256 ? lut[v] : 0;
-    }
-  });
-  return out;
-}
-
-LabelTable subTable(const LabelTable& table, const std::vector<int>& values) {
-  LabelTable out;
-  for (int v : values)
-    if (const LabelEntry* e = table.find(v)) out.set(*e);
-  return out;
-}
-
 
 template <class Parameters>
 void applyValues(Parameters& p, const std::vector<post::ParameterInfo>& infos,
@@ -99,6 +58,80 @@ void applyValues(Parameters& p, const std::vector<post::ParameterInfo>& infos,
     if (it != values.end()) p.set(info.key, std::clamp(it->second, info.minimum, info.maximum));
   }
 }
+
+// How far beyond those labels the step can reach with these parameters: at
+// least as far as the engine reads, so that its result on the region is its
+// result on the whole mask.
+double neededPadMm(PostStep step, const std::map<std::string, double>& v) {
+  switch (step) {
+    case PostStep::Fat: {
+      post::FatParameters p;
+      applyValues(p, postStepParameters(step), v);
+      return post::fatRegionPadMm(p);
+    }
+    case PostStep::Sample: return 40;
+    case PostStep::Vessel:
+    case PostStep::Ureter: {
+      auto p = post::ReconnectionParameters::defaults(step == PostStep::Vessel ? post::TubularStructure::Artery
+                                                                               : post::TubularStructure::Ureter);
+      applyValues(p, postStepParameters(step), v);
+      return post::reconnectionRegionPadMm(p);
+    }
+  }
+  return 20;
+}
+
+// Keeps the values in `keep` of a label crop, as uint8 (every schema value
+// fits), and counts them (index = value).
+Volume keepLabels(const Volume& in, const std::vector<int>& keep, std::vector<int64_t>& counts) {
+  Volume out(in.geometry(), PixelType::UInt8);
+  uint8_t* o = out.data<uint8_t>();
+  const int64_t n = in.voxelCount();
+  uint8_t lut[256] = {};
+  for (int v : keep)
+    if (v > 0 && v < 256) lut[v] = uint8_t(v);
+  int64_t histogram[256] = {};
+  dispatchPixelType(in.pixelType(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = static_cast<const T*>(in.raw());
+    for (int64_t i = 0; i < n; ++i) {
+      const int v = int(p[i]);
+      const uint8_t k = v > 0 && v < 256 ? lut[v] : 0;
+      o[i] = k;
+      ++histogram[k];
+    }
+  });
+  int top = 0;
+  for (int v = 1; v < 256; ++v)
+    if (histogram[v]) top = v;
+  counts.assign(histogram, histogram + top + 1);
+  return out;
+}
+
+// A zeroed uint8 volume from calloc, whose large blocks are fresh pages the
+// system zeroes when first touched: the result layer is background outside
+// the region, and clearing the whole grid would cost more than the step itself.
+Volume zeroedLabels(const Geometry& g) {
+  const size_t bytes = static_cast<size_t>(g.voxelCount());
+  std::shared_ptr<void> buffer(std::calloc(bytes, 1), std::free);
+  if (!buffer) throw Error(ErrorKind::Internal, "out of memory allocating " + std::to_string(bytes) + " bytes");
+  return Volume::adopt(g, PixelType::UInt8, std::move(buffer));
+}
+
+// Whether two option sets make the same mesh of a label (the label list aside).
+bool sameMeshing(const MeshOptions& a, const MeshOptions& b) {
+  return a.smoothing == b.smoothing && a.decimate == b.decimate && a.decimateTubes == b.decimateTubes &&
+         a.minComponentMm3 == b.minComponentMm3 && a.joint == b.joint && a.keepThinLabels == b.keepThinLabels &&
+         a.space == b.space;
+}
+
+LabelTable subTable(const LabelTable& table, const std::vector<int>& values) {
+  LabelTable out;
+  for (int v : values)
+    if (const LabelEntry* e = table.find(v)) out.set(*e);
+  return out;
+}
+
 
 const post::TemplateCase& shippedTemplate() {
   // Read once: the template does not depend on any parameter.
@@ -218,9 +251,63 @@ std::shared_ptr<const PostRegionCache::Region> PostRegionCache::region(PostStep 
   return r;
 }
 
+template <class Prepared, class Parameters>
+Prepared PostRegionCache::prepared(PostStep step, const std::shared_ptr<const Region>& region, const Parameters& p,
+                                   Prepared Preparation::*slot, const std::function<Prepared()>& make, bool* cached) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = preparations_.find(step);
+    if (it != preparations_.end() && it->second.region == region && (it->second.*slot).validFor(p)) {
+      if (cached) *cached = true;
+      return it->second.*slot;
+    }
+  }
+  if (cached) *cached = false;
+  // Made outside the lock; only the latest preparation of a step is kept.
+  Prepared made = make();
+  std::lock_guard<std::mutex> lock(mutex_);
+  Preparation& kept = preparations_[step];
+  kept = Preparation{};
+  kept.region = region;
+  kept.*slot = made;
+  return made;
+}
+
+post::PreparedFat PostRegionCache::preparedFat(const std::shared_ptr<const Region>& region,
+                                               const post::FatParameters& p,
+                                               const std::function<post::PreparedFat()>& make, bool* cached) {
+  return prepared(PostStep::Fat, region, p, &Preparation::fat, make, cached);
+}
+
+post::PreparedSample PostRegionCache::preparedSample(const std::shared_ptr<const Region>& region,
+                                                     const post::SampleParameters& p,
+                                                     const std::function<post::PreparedSample()>& make,
+                                                     bool* cached) {
+  return prepared(PostStep::Sample, region, p, &Preparation::sample, make, cached);
+}
+
+post::PreparedReconnection PostRegionCache::preparedReconnection(
+    PostStep step, const std::shared_ptr<const Region>& region, const post::ReconnectionParameters& p,
+    const std::function<post::PreparedReconnection()>& make, bool* cached) {
+  return prepared(step, region, p, &Preparation::reconnection, make, cached);
+}
+
+PostRegionCache::ResultMeshes PostRegionCache::lastMeshes(PostStep step) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = meshes_.find(step);
+  return it == meshes_.end() ? ResultMeshes{} : it->second;
+}
+
+void PostRegionCache::setLastMeshes(PostStep step, ResultMeshes meshes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  meshes_[step] = std::move(meshes);
+}
+
 void PostRegionCache::clear() {
   std::lock_guard<std::mutex> lock(mutex_);
   regions_.clear();
+  preparations_.clear();
+  meshes_.clear();
 }
 
 PostRunResult runPostStep(PostStep step, const PostInputs& in, const std::map<std::string, double>& values,
@@ -256,7 +343,13 @@ PostRunResult runPostStep(PostStep step, const PostInputs& in, const std::map<st
       applyValues(p, postStepParameters(step), values);
       if (auto it = labelLists.find("excluded-labels"); it != labelLists.end())
         p.excludedLabels = in.table.valuesFromList(it->second, "excluded labels");
-      post::FatResult r = post::computePerirenalFat(region->mask, in.table, ct, p, work, in.maskName, in.ctName);
+      auto tq = Clock::now();
+      const post::PreparedFat prepared = cache.preparedFat(
+          region, p, [&] { return post::prepareFat(region->mask, in.table, ct, p, work, in.maskName, in.ctName); },
+          &out.timings.preparedCached);
+      out.timings.prepareSeconds = since(tq);
+      te = Clock::now();
+      post::FatResult r = post::computePerirenalFat(prepared, p, work);
       resultCrop = r.fat;
       resultTable = r.table;
       for (const LabelEntry& e : r.table.entries()) resultValues.push_back(e.value);
@@ -272,7 +365,13 @@ PostRunResult runPostStep(PostStep step, const PostInputs& in, const std::map<st
     case PostStep::Sample: {
       post::SampleParameters p;
       applyValues(p, postStepParameters(step), values);
-      post::SampleResult r = post::sampleTemplate(region->mask, in.table, shippedTemplate(), p, work, in.maskName);
+      auto tq = Clock::now();
+      const post::PreparedSample prepared = cache.preparedSample(
+          region, p, [&] { return post::prepareSample(region->mask, in.table, shippedTemplate(), p, work, in.maskName); },
+          &out.timings.preparedCached);
+      out.timings.prepareSeconds = since(tq);
+      te = Clock::now();
+      post::SampleResult r = post::sampleTemplate(prepared, p, work);
       resultValues = valuesOf(r.table, {"artery", "vein", "ureter"});
       resultCrop = r.mask;
       resultTable = r.table;
@@ -289,7 +388,14 @@ PostRunResult runPostStep(PostStep step, const PostInputs& in, const std::map<st
       const auto structure = step == PostStep::Vessel ? post::TubularStructure::Artery : post::TubularStructure::Ureter;
       post::ReconnectionParameters p = post::ReconnectionParameters::defaults(structure);
       applyValues(p, postStepParameters(step), values);
-      post::ReconnectionResult r = post::reconnect(structure, region->mask, in.table, ct, p, work, in.maskName, in.ctName);
+      auto tq = Clock::now();
+      const post::PreparedReconnection prepared = cache.preparedReconnection(
+          step, region, p,
+          [&] { return post::prepareReconnection(structure, region->mask, in.table, ct, p, work, in.maskName, in.ctName); },
+          &out.timings.preparedCached);
+      out.timings.prepareSeconds = since(tq);
+      te = Clock::now();
+      post::ReconnectionResult r = post::reconnect(prepared, p, work);
       resultValues = step == PostStep::Vessel ? valuesOf(r.table, {"artery"}) : valuesOf(r.table, {"ureter"});
       resultCrop = r.mask;
       resultTable = r.table;
@@ -313,12 +419,11 @@ PostRunResult runPostStep(PostStep step, const PostInputs& in, const std::map<st
 
   // The result layer holds what the step made, on the input's full grid.
   auto tp = Clock::now();
-  const Volume kept = keepLabels(resultCrop, resultValues);
-  out.table = subTable(resultTable, resultValues);
-  out.mask = Volume(in.mask.geometry(), PixelType::UInt8);
-  paste(kept, region->box, out.mask);
   // Counted on the region: outside it the result is background.
-  out.voxelCounts = labelVoxelCounts(kept);
+  const Volume kept = keepLabels(resultCrop, resultValues, out.voxelCounts);
+  out.table = subTable(resultTable, resultValues);
+  out.mask = zeroedLabels(in.mask.geometry());
+  paste(kept, region->box, out.mask);
   if (!out.voxelCounts.empty()) out.voxelCounts[0] += out.mask.voxelCount() - kept.voxelCount();
   out.timings.pasteSeconds = since(tp);
   progress.report(0.8, "post " + postStepId(step) + ": meshes");
@@ -334,7 +439,37 @@ PostRunResult runPostStep(PostStep step, const PostInputs& in, const std::map<st
   mo.labels.clear();
   for (int v : resultValues)
     if (size_t(v) < out.voxelCounts.size() && out.voxelCounts[size_t(v)] > 0) mo.labels.push_back(v);
-  if (!mo.labels.empty()) out.meshes = buildLabelMeshes(kept, out.table, mo, progress.sub(0.8, 1.0));
+  // A label whose voxels did not change keeps its previous mesh (same voxels,
+  // same options: the same mesh). Joint meshes share boundaries, so there any
+  // change remakes them all.
+  const PostRegionCache::ResultMeshes last = cache.lastMeshes(step);
+  std::vector<uint8_t> changed(256, 1);
+  if (last.region == region && !mo.joint && sameMeshing(last.options, mo) && !last.labels.empty() &&
+      last.labels.geometry().sameGrid(kept.geometry())) {
+    changed.assign(256, 0);
+    const uint8_t* now = kept.data<uint8_t>();
+    const uint8_t* before = last.labels.data<uint8_t>();
+    for (int64_t i = 0; i < kept.voxelCount(); ++i)
+      if (now[i] != before[i]) changed[now[i]] = changed[before[i]] = 1;
+  }
+  std::vector<int> toMesh;
+  for (int v : mo.labels) {
+    const LabelEntry* e = out.table.find(v);
+    auto old = std::find_if(last.meshes.begin(), last.meshes.end(), [&](const LabelMesh& m) { return m.value == v; });
+    if (!changed[size_t(v)] && e && old != last.meshes.end() && old->name == e->name && old->color == e->color)
+      out.meshes.push_back(*old);
+    else
+      toMesh.push_back(v);
+  }
+  out.timings.meshesReused = static_cast<int>(out.meshes.size());
+  out.timings.meshesMade = static_cast<int>(toMesh.size());
+  if (!toMesh.empty()) {
+    mo.labels = toMesh;
+    for (LabelMesh& m : buildLabelMeshes(kept, out.table, mo, progress.sub(0.8, 1.0))) out.meshes.push_back(std::move(m));
+    std::sort(out.meshes.begin(), out.meshes.end(),
+              [](const LabelMesh& a, const LabelMesh& b) { return a.value < b.value; });
+  }
+  cache.setLastMeshes(step, {region, kept, mo, out.meshes});
   out.timings.meshSeconds = since(tm);
   out.timings.totalSeconds = since(t0);
   progress.report(1.0, "post " + postStepId(step) + ": done");

@@ -4,7 +4,9 @@
 // an input mask, its result pasted back into the mask's full grid, and the
 // meshes of the result's labels. What does not depend on the parameters (the
 // region box, the cropped mask and CT, the template) is cached between runs,
-// so a slider move pays only for the engine call and the meshing.
+// and so is the engine's preparation of the step (distance maps, skeletons,
+// registration inputs) for as long as the moved parameter does not change it,
+// so a slider move pays only for the parameter-dependent part and the meshing.
 #include <array>
 #include <functional>
 #include <map>
@@ -20,6 +22,9 @@
 #include "labels/LabelTable.h"
 #include "mesh/LabelMesher.h"
 #include "post/Parameters.h"
+#include "post/PerirenalFat.h"
+#include "post/TemplateSample.h"
+#include "post/VesselReconnection.h"
 
 namespace nephro::widgets {
 
@@ -50,12 +55,16 @@ struct PostInputs {
 };
 
 struct PostRunTimings {
-  double regionSeconds = 0;  // finding and cropping the region (0 when cached)
-  double engineSeconds = 0;  // the engine call on the region
+  double regionSeconds = 0;   // finding and cropping the region (0 when cached)
+  double prepareSeconds = 0;  // the engine's parameter-independent part (0 when cached)
+  double engineSeconds = 0;   // the engine's parameter-dependent part on the region
   double pasteSeconds = 0;   // the result back into the full grid
   double meshSeconds = 0;    // meshes of the result's labels
   double totalSeconds = 0;
   bool regionCached = false;
+  bool preparedCached = false;
+  int meshesMade = 0;    // labels meshed in this run
+  int meshesReused = 0;  // labels whose voxels had not changed: their previous meshes are kept
   std::array<int64_t, 3> regionSize{};
 };
 
@@ -78,13 +87,45 @@ class PostRegionCache {
     Volume ct;    // cropped CT (empty without one)
     double padMm = 0;
   };
-  // The region for the step around the input's kidneys (and the structure),
-  // at least `padMm` wide; reuses a cached one when it covers it.
+  // The region for the step around the input's kidneys (fat, sample), its
+  // arteries (vessel) or its kidneys, ureters and bladder (ureter), at least
+  // `padMm` wide; reuses a cached one when it covers it.
   std::shared_ptr<const Region> region(PostStep step, const PostInputs& in, double padMm,
                                        bool* cached);
+  // The step's preparation on `region` for these parameters: the cached one
+  // when it was made on this region and serves them, else `make()`'s (kept).
+  post::PreparedFat preparedFat(const std::shared_ptr<const Region>& region, const post::FatParameters& p,
+                                const std::function<post::PreparedFat()>& make, bool* cached);
+  post::PreparedSample preparedSample(const std::shared_ptr<const Region>& region, const post::SampleParameters& p,
+                                      const std::function<post::PreparedSample()>& make, bool* cached);
+  post::PreparedReconnection preparedReconnection(PostStep step, const std::shared_ptr<const Region>& region,
+                                                  const post::ReconnectionParameters& p,
+                                                  const std::function<post::PreparedReconnection()>& make,
+                                                  bool* cached);
+  // The step's latest result on the region and the meshes made from it, so
+  // that a label whose voxels a parameter move left unchanged keeps its mesh.
+  struct ResultMeshes {
+    std::shared_ptr<const Region> region;
+    Volume labels;  // uint8 on the region: the result labels
+    MeshOptions options;
+    std::vector<LabelMesh> meshes;
+  };
+  ResultMeshes lastMeshes(PostStep step);
+  void setLastMeshes(PostStep step, ResultMeshes meshes);
   void clear();
 
  private:
+  std::map<PostStep, ResultMeshes> meshes_;
+  struct Preparation {
+    std::shared_ptr<const Region> region;  // what it was made on
+    post::PreparedFat fat;
+    post::PreparedSample sample;
+    post::PreparedReconnection reconnection;
+  };
+  template <class Prepared, class Parameters>
+  Prepared prepared(PostStep step, const std::shared_ptr<const Region>& region, const Parameters& p,
+                    Prepared Preparation::*slot, const std::function<Prepared()>& make, bool* cached);
+  std::map<PostStep, Preparation> preparations_;
   struct Key {
     PostStep step;
     int layerId;

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
 #include "common/Error.h"
+#include "common/Parallel.h"
 #include "image/Crop.h"
 #include "image/Resample.h"
 #include "post/PostSupport.h"
@@ -100,19 +102,67 @@ inline float sampleTrilinear(const float* map, const Geometry& work, const AxisS
   return c0 + fz * (c1 - c0);
 }
 
+// The region's pad, rounded up to 5 mm so that a preparation serves nearby
+// distances and closing radii (and the one-shot call uses the same region).
+double regionPadMm(const FatParameters& p) {
+  const double pad = p.distanceMm + p.closingRadiusMm + 2.0 * std::max(p.workingSpacingMm, 1.0);
+  return std::ceil(pad / 5.0) * 5.0;
+}
+
+void checkParameters(const FatParameters& p, bool withCt) {
+  if (!(p.distanceMm > 0)) throw usageError("fat distance must be positive");
+  if (withCt && !(p.huMin < p.huMax)) throw usageError("fat HU window is empty");
+}
+
 }  // namespace
 
-FatResult computePerirenalFat(const Volume& mask, const LabelTable& table, const Volume* ct,
-                              const FatParameters& p, const Progress& progress,
-                              const std::string& maskName, const std::string& ctName) {
+struct PreparedFat::State {
+  // What the preparation is valid for.
+  double padMm = 0;
+  double workingSpacingMm = 0;
+  std::vector<int> excludedParameter;
+  bool withCt = false;
+
+  Geometry maskGeometry;
+  std::vector<Side> sides;
+  std::vector<int> excluded;
+  LabelTable outTable;
+  std::vector<int> outValues;
+  Box box;
+  Geometry fine, work;
+  Volume excludedW, excludedC;  // uint8 on the working and the mask grid
+  Volume ctW, ctFine;           // float; empty without a CT
+  // Per side: its parts' signed distance maps (kidney, then tumour), and per
+  // working voxel the side's distance, its nearest part and whether the side
+  // is (one of) the nearest.
+  std::vector<std::vector<Volume>> partDistance;
+  std::vector<std::vector<float>> sideDistance;
+  std::vector<std::vector<uint8_t>> nearestPart, nearestSide;
+  AxisSamplers axes;
+};
+
+double fatRegionPadMm(const FatParameters& p) { return regionPadMm(p); }
+
+bool PreparedFat::validFor(const FatParameters& p) const {
+  return state_ && state_->workingSpacingMm == p.workingSpacingMm && state_->excludedParameter == p.excludedLabels &&
+         regionPadMm(p) == state_->padMm;
+}
+
+PreparedFat prepareFat(const Volume& mask, const LabelTable& table, const Volume* ct, const FatParameters& p,
+                       const Progress& progress, const std::string& maskName, const std::string& ctName) {
   requireLabelImage(mask, maskName);
   if (ct) requireSameGrid(mask, *ct, maskName, ctName);
-  if (!(p.distanceMm > 0)) throw usageError("fat distance must be positive");
-  if (ct && !(p.huMin < p.huMax)) throw usageError("fat HU window is empty");
+  checkParameters(p, ct != nullptr);
+  auto st = std::make_shared<PreparedFat::State>();
+  st->padMm = regionPadMm(p);
+  st->workingSpacingMm = p.workingSpacingMm;
+  st->excludedParameter = p.excludedLabels;
+  st->withCt = ct != nullptr;
+  st->maskGeometry = mask.geometry();
 
   progress.report(0.0, "perirenal fat: labels");
   const std::vector<int> present = labelValuesPresent(mask);
-  std::vector<Side> sides;
+  std::vector<Side>& sides = st->sides;
   for (const char* name : {"kidney_left", "kidney_right", "kidney"}) {
     auto v = table.valueOf(name);
     if (v && std::find(present.begin(), present.end(), *v) != present.end()) {
@@ -124,7 +174,8 @@ FatResult computePerirenalFat(const Volume& mask, const LabelTable& table, const
     throw inputError(maskName, "has no kidney label (kidney_left, kidney_right or kidney): perirenal fat needs one");
   const std::vector<int> tumor = presentValues(table, "tumor", present);
   const std::vector<int> fatValues = table.valuesMatching("perirenal_fat");
-  std::vector<int> excluded = p.excludedLabels;
+  std::vector<int>& excluded = st->excluded;
+  excluded = p.excludedLabels;
   if (excluded.empty())
     for (int v : present)
       if (std::find(fatValues.begin(), fatValues.end(), v) == fatValues.end()) excluded.push_back(v);
@@ -133,18 +184,24 @@ FatResult computePerirenalFat(const Volume& mask, const LabelTable& table, const
   for (int v : objectValues)
     if (std::find(excluded.begin(), excluded.end(), v) == excluded.end()) excluded.push_back(v);
   std::sort(excluded.begin(), excluded.end());
+  for (const Side& s : sides) {
+    LabelEntry e = table.findByName(s.fatName) ? *table.findByName(s.fatName)
+                                                : LabelTable::schemaEntry(s.fatName, 0);
+    if (e.value <= 0) e.value = LabelTable::caseSchema().valueOf(s.fatName).value_or(22);
+    st->outTable.set(e);
+    st->outValues.push_back(e.value);
+  }
 
   // The region around the kidneys, wide enough for the band and the closing.
-  const double padMm = p.distanceMm + p.closingRadiusMm + 2.0 * std::max(p.workingSpacingMm, 1.0);
-  const Box box = padBoxMm(boundingBox(mask, objectValues), padMm, mask.geometry());
-  const Volume maskC = crop(mask, box);
-  const Geometry& fine = maskC.geometry();
-  const Geometry work = workingGrid(fine, p.workingSpacingMm);
+  st->box = padBoxMm(boundingBox(mask, objectValues), st->padMm, mask.geometry());
+  const Volume maskC = crop(mask, st->box);
+  st->fine = maskC.geometry();
+  st->work = workingGrid(st->fine, p.workingSpacingMm);
+  const Geometry& work = st->work;
   const Volume maskW = resampleToGrid(maskC, work, Interpolation::Nearest);
-  Volume ctC, ctW;
   if (ct) {
-    ctC = crop(*ct, box);
-    ctW = resampleToGrid(castVolume(ctC, PixelType::Float32), work, Interpolation::Linear, 0.0);
+    st->ctFine = castVolume(crop(*ct, st->box), PixelType::Float32);
+    st->ctW = resampleToGrid(st->ctFine, work, Interpolation::Linear, 0.0);
   }
   progress.throwIfCancelled();
 
@@ -154,7 +211,8 @@ FatResult computePerirenalFat(const Volume& mask, const LabelTable& table, const
   std::vector<Volume> kidneyDistance;
   for (const Side& s : sides) kidneyDistance.push_back(distanceToMm(binaryOf(maskW, {s.kidneyValue})));
   const Volume tumorW = binaryOf(maskW, tumor);
-  std::vector<std::vector<Volume>> partDistance(sides.size());
+  auto& partDistance = st->partDistance;
+  partDistance.resize(sides.size());
   for (size_t s = 0; s < sides.size(); ++s) {
     partDistance[s].push_back(signedDistanceMm(binaryOf(maskW, {sides[s].kidneyValue})));
     Volume own = tumorW.like(PixelType::UInt8);
@@ -171,49 +229,72 @@ FatResult computePerirenalFat(const Volume& mask, const LabelTable& table, const
     if (n) partDistance[s].push_back(signedDistanceMm(own));
     progress.throwIfCancelled();
   }
-  std::vector<std::vector<const float*>> pd(sides.size());
+  const int64_t nw = work.voxelCount();
+  st->sideDistance.assign(sides.size(), std::vector<float>(static_cast<size_t>(nw)));
+  st->nearestPart.assign(sides.size(), std::vector<uint8_t>(static_cast<size_t>(nw)));
+  st->nearestSide.assign(sides.size(), std::vector<uint8_t>(static_cast<size_t>(nw)));
+  for (size_t s = 0; s < sides.size(); ++s) {
+    std::vector<const float*> pd;
+    for (const Volume& v : partDistance[s]) pd.push_back(v.data<float>());
+    for (int64_t i = 0; i < nw; ++i) {
+      float d = 1e30f;
+      for (const float* v : pd) d = std::min(d, v[i]);
+      st->sideDistance[s][i] = d;
+      uint8_t best = 0;
+      for (size_t q = 1; q < pd.size(); ++q)
+        if (pd[q][i] < pd[best][i]) best = static_cast<uint8_t>(q);
+      st->nearestPart[s][i] = best;
+    }
+  }
   for (size_t s = 0; s < sides.size(); ++s)
-    for (const Volume& v : partDistance[s]) pd[s].push_back(v.data<float>());
-  auto sideDistance = [&](size_t s, int64_t i) {
-    float d = 1e30f;
-    for (const float* v : pd[s]) d = std::min(d, v[i]);
-    return d;
-  };
-  auto nearestPart = [&](size_t s, int64_t i) {
-    size_t best = 0;
-    for (size_t q = 1; q < pd[s].size(); ++q)
-      if (pd[s][q][i] < pd[s][best][i]) best = q;
-    return best;
-  };
-  auto nearestSide = [&](size_t s, int64_t i) {
-    const float d = sideDistance(s, i);
-    for (size_t q = 0; q < sides.size(); ++q)
-      if (q != s && sideDistance(q, i) < d) return false;
-    return true;
-  };
+    for (int64_t i = 0; i < nw; ++i) {
+      bool nearest = true;
+      for (size_t q = 0; q < sides.size() && nearest; ++q)
+        if (q != s && st->sideDistance[q][i] < st->sideDistance[s][i]) nearest = false;
+      st->nearestSide[s][i] = nearest;
+    }
+  st->excludedW = binaryOf(maskW, excluded);
+  st->excludedC = binaryOf(maskC, excluded);
+  st->axes = axisSamplers(st->fine, work);
+  progress.report(1.0, "perirenal fat: prepared");
+  PreparedFat prepared;
+  prepared.state_ = std::move(st);
+  return prepared;
+}
 
-  const Volume excludedW = binaryOf(maskW, excluded);
-  const uint8_t* ex = excludedW.data<uint8_t>();
+FatResult computePerirenalFat(const PreparedFat& prepared, const FatParameters& p, const Progress& progress) {
+  if (!prepared.validFor(p))
+    throw Error(ErrorKind::Internal, "perirenal fat prepared for other parameters (region, spacing or exclusions)");
+  const PreparedFat::State& st = *prepared.state_;
+  checkParameters(p, st.withCt);
+  const std::vector<Side>& sides = st.sides;
+  const Geometry& work = st.work;
+  const Geometry& fine = st.fine;
+  const int64_t nw = work.voxelCount();
+  const uint8_t* ex = st.excludedW.data<uint8_t>();
   const double dMax = p.distanceMm;
   const double shellMm = 1.5 * std::max({work.spacing[0], work.spacing[1], work.spacing[2]});
+  const bool withCt = st.withCt;
 
   // With a CT, the renal fascia limits the fat: it shows as a bump of the mean
   // HU against the distance from each part's surface. Without one (or when no
   // bump stands out) the distance parameter is the limit.
   std::vector<std::vector<double>> limit(sides.size());
   for (size_t s = 0; s < sides.size(); ++s) {
-    for (size_t q = 0; q < partDistance[s].size(); ++q) {
+    const uint8_t* nearPart = st.nearestPart[s].data();
+    const uint8_t* nearSide = st.nearestSide[s].data();
+    for (size_t q = 0; q < st.partDistance[s].size(); ++q) {
       double cut = dMax;
-      if (ct) {
+      if (withCt) {
         const double binMm = 0.5;
         const int bins = static_cast<int>(std::ceil(dMax / binMm));
         std::vector<double> sum(bins, 0.0);
         std::vector<int64_t> count(bins, 0);
-        const float* d = partDistance[s][q].data<float>();
-        const float* hu = ctW.data<float>();
-        for (int64_t i = 0; i < maskW.voxelCount(); ++i) {
+        const float* d = st.partDistance[s][q].data<float>();
+        const float* hu = st.ctW.data<float>();
+        for (int64_t i = 0; i < nw; ++i) {
           if (ex[i] || d[i] <= 0 || d[i] > dMax) continue;
-          if (nearestPart(s, i) != q || !nearestSide(s, i)) continue;
+          if (nearPart[i] != q || !nearSide[i]) continue;
           const int b = std::min(bins - 1, static_cast<int>(d[i] / binMm));
           sum[b] += hu[i];
           ++count[b];
@@ -252,116 +333,146 @@ FatResult computePerirenalFat(const Volume& mask, const LabelTable& table, const
 
   // Coarse fat region per side: inside the limit, not excluded, fat HU, connected
   // to the kidney, closed.
-  std::vector<Volume> regions;
-  for (size_t s = 0; s < sides.size(); ++s) {
-    progress.report(0.3 + 0.3 * s / sides.size(), "perirenal fat: region");
-    Volume band = maskW.like(PixelType::UInt8);
-    uint8_t* b = band.data<uint8_t>();
-    for (int64_t i = 0; i < band.voxelCount(); ++i) {
-      const float d = sideDistance(s, i);
-      b[i] = (d > 0 && d <= limit[s][nearestPart(s, i)] && !ex[i] && nearestSide(s, i)) ? 1 : 0;
+  // The sides are independent: each in its own thread.
+  std::vector<Volume> regions(sides.size());
+  std::vector<Box> regionBoxes(sides.size());
+  progress.report(0.0, "perirenal fat: region");
+  parallelFor(static_cast<int64_t>(sides.size()), [&](int64_t sb, int64_t se) {
+    for (int64_t s = sb; s < se; ++s) {
+      const float* sd = st.sideDistance[s].data();
+      const uint8_t* nearPart = st.nearestPart[s].data();
+      const uint8_t* nearSide = st.nearestSide[s].data();
+      Volume band(work, PixelType::UInt8);
+      uint8_t* b = band.data<uint8_t>();
+      for (int64_t i = 0; i < nw; ++i) {
+        const float d = sd[i];
+        b[i] = (d > 0 && d <= limit[s][nearPart[i]] && !ex[i] && nearSide[i]) ? 1 : 0;
+      }
+      Volume candidate = band.clone();
+      if (withCt) {
+        uint8_t* c = candidate.data<uint8_t>();
+        const float* hu = st.ctW.data<float>();
+        for (int64_t i = 0; i < nw; ++i) c[i] = c[i] && hu[i] >= p.huMin && hu[i] <= p.huMax;
+      }
+      int count = 0;
+      Volume components = connectedComponents(candidate, &count, /*fullyConnected=*/false);
+      std::vector<uint8_t> touches(static_cast<size_t>(count) + 1, 0);
+      const int32_t* cc = components.data<int32_t>();
+      for (int64_t i = 0; i < nw; ++i)
+        if (cc[i] && sd[i] <= shellMm) touches[cc[i]] = 1;
+      Volume kept(work, PixelType::UInt8);
+      uint8_t* k = kept.data<uint8_t>();
+      for (int64_t i = 0; i < nw; ++i) k[i] = (cc[i] && touches[cc[i]]) ? 1 : 0;
+      progress.throwIfCancelled();
+      // The closing fills noise holes inside what is kept, never beyond the band.
+      if (withCt) {
+        kept = closeMm(kept, p.closingRadiusMm);
+        k = kept.data<uint8_t>();
+        for (int64_t i = 0; i < nw; ++i) k[i] = k[i] && b[i];
+      }
+      regionBoxes[s] = boundingBox(kept, {1});
+      Volume region(work, PixelType::Float32);
+      float* r = region.data<float>();
+      for (int64_t i = 0; i < nw; ++i) r[i] = k[i] ? 1.0f : 0.0f;
+      regions[s] = std::move(region);
+      progress.throwIfCancelled();
     }
-    Volume candidate = band.clone();
-    if (ct) {
-      uint8_t* c = candidate.data<uint8_t>();
-      const float* hu = ctW.data<float>();
-      for (int64_t i = 0; i < candidate.voxelCount(); ++i)
-        c[i] = c[i] && hu[i] >= p.huMin && hu[i] <= p.huMax;
+  }, static_cast<unsigned>(sides.size()));
+  // The working-grid box where any side's region is present.
+  Box present;
+  bool anyPresent = false;
+  for (const Box& kb : regionBoxes) {
+    if (kb.empty()) continue;
+    for (int d = 0; d < 3; ++d) {
+      present.begin[d] = anyPresent ? std::min(present.begin[d], kb.begin[d]) : kb.begin[d];
+      present.end[d] = anyPresent ? std::max(present.end[d], kb.end[d]) : kb.end[d];
     }
-    int count = 0;
-    Volume components = connectedComponents(candidate, &count, /*fullyConnected=*/false);
-    std::vector<uint8_t> touches(static_cast<size_t>(count) + 1, 0);
-    const int32_t* cc = components.data<int32_t>();
-    for (int64_t i = 0; i < components.voxelCount(); ++i)
-      if (cc[i] && sideDistance(s, i) <= shellMm) touches[cc[i]] = 1;
-    Volume kept = candidate.like(PixelType::UInt8);
-    uint8_t* k = kept.data<uint8_t>();
-    for (int64_t i = 0; i < kept.voxelCount(); ++i) k[i] = (cc[i] && touches[cc[i]]) ? 1 : 0;
-    // The closing fills noise holes inside what is kept, never beyond the band.
-    if (ct) {
-      kept = closeMm(kept, p.closingRadiusMm);
-      k = kept.data<uint8_t>();
-      for (int64_t i = 0; i < kept.voxelCount(); ++i) k[i] = k[i] && b[i];
-    }
-    Volume region = candidate.like(PixelType::Float32);
-    float* r = region.data<float>();
-    for (int64_t i = 0; i < region.voxelCount(); ++i) r[i] = k[i] ? 1.0f : 0.0f;
-    regions.push_back(std::move(region));
-    progress.throwIfCancelled();
+    anyPresent = true;
   }
 
   // Back on the mask's grid: the region says where, fine labels, distances and
   // HU set the edges. Coarse maps are sampled trilinearly, and only where some
-  // side's region is present.
+  // side's region is present: fine voxels whose interpolation cells touch it.
   progress.report(0.6, "perirenal fat: mask grid");
-  Volume outC = maskC.like(PixelType::UInt8);
+  Volume outC(fine, PixelType::UInt8);
   uint8_t* out = outC.data<uint8_t>();
-  const Volume excludedC = binaryOf(maskC, excluded);
-  const uint8_t* exC = excludedC.data<uint8_t>();
-  const AxisSamplers axes = axisSamplers(fine, work);
+  const uint8_t* exC = st.excludedC.data<uint8_t>();
+  const AxisSamplers& axes = st.axes;
   std::vector<const float*> regionPtr;
   for (const Volume& r : regions) regionPtr.push_back(r.data<float>());
-  LabelTable outTable;
-  std::vector<int> outValues;
-  for (const Side& s : sides) {
-    LabelEntry e = table.findByName(s.fatName) ? *table.findByName(s.fatName)
-                                                : LabelTable::schemaEntry(s.fatName, 0);
-    if (e.value <= 0) e.value = LabelTable::caseSchema().valueOf(s.fatName).value_or(22);
-    outTable.set(e);
-    outValues.push_back(e.value);
-  }
-  Volume ctFloat;
-  const float* hu = nullptr;
-  if (ct) {
-    ctFloat = castVolume(ctC, PixelType::Float32);
-    hu = ctFloat.data<float>();
-  }
-  int64_t fatVoxels = 0;
-  std::vector<float> inRegion(sides.size());
-  for (int64_t k = 0; k < fine.size[2]; ++k) {
-    progress.throwIfCancelled();
-    for (int64_t j = 0; j < fine.size[1]; ++j)
-      for (int64_t i = 0; i < fine.size[0]; ++i) {
-        const int64_t o = fine.offset(i, j, k);
-        if (exC[o]) continue;
-        float most = 0;
-        for (size_t s = 0; s < sides.size(); ++s) {
-          inRegion[s] = sampleTrilinear(regionPtr[s], work, axes, i, j, k);
-          most = std::max(most, inRegion[s]);
-        }
-        if (most < 0.5f) continue;
-        int best = -1;
-        float bestD = 0;
-        double bestLimit = 0;
-        for (size_t s = 0; s < sides.size(); ++s)
-          for (size_t q = 0; q < pd[s].size(); ++q) {
-            const float d = sampleTrilinear(pd[s][q], work, axes, i, j, k);
-            if (best < 0 || d < bestD) {
-              best = static_cast<int>(s);
-              bestD = d;
-              bestLimit = limit[s][q];
-            }
-          }
-        if (best < 0 || bestD <= 0 || bestD > bestLimit) continue;
-        if (inRegion[best] < 0.5f) continue;
-        // Where the coarse region is only partly present, the fine HU decides.
-        if (hu && inRegion[best] < 0.999f && (hu[o] < p.huMin || hu[o] > p.huMax)) continue;
-        out[o] = static_cast<uint8_t>(outValues[best]);
-        ++fatVoxels;
+  std::vector<std::vector<const float*>> pd(sides.size());
+  for (size_t s = 0; s < sides.size(); ++s)
+    for (const Volume& v : st.partDistance[s]) pd[s].push_back(v.data<float>());
+  const float* hu = withCt ? st.ctFine.data<float>() : nullptr;
+  Index3 fineBegin{0, 0, 0}, fineEnd{0, 0, 0};
+  if (anyPresent)
+    for (int d = 0; d < 3; ++d) {
+      fineBegin[d] = fine.size[d];
+      for (int64_t i = 0; i < fine.size[d]; ++i) {
+        const int64_t low = axes[d].low[i];
+        if (low + 1 < present.begin[d] || low >= present.end[d]) continue;
+        fineBegin[d] = std::min(fineBegin[d], i);
+        fineEnd[d] = i + 1;
       }
-  }
+    }
+  // Slices in parallel: each voxel's decision is its own.
+  std::atomic<int64_t> fatVoxels{0};
+  parallelFor(fineEnd[2] - fineBegin[2], [&](int64_t kb, int64_t ke) {
+    std::vector<float> inRegion(sides.size());
+    int64_t found = 0;
+    for (int64_t k = fineBegin[2] + kb; k < fineBegin[2] + ke; ++k) {
+      progress.throwIfCancelled();
+      for (int64_t j = fineBegin[1]; j < fineEnd[1]; ++j)
+        for (int64_t i = fineBegin[0]; i < fineEnd[0]; ++i) {
+          const int64_t o = fine.offset(i, j, k);
+          if (exC[o]) continue;
+          float most = 0;
+          for (size_t s = 0; s < sides.size(); ++s) {
+            inRegion[s] = sampleTrilinear(regionPtr[s], work, axes, i, j, k);
+            most = std::max(most, inRegion[s]);
+          }
+          if (most < 0.5f) continue;
+          int best = -1;
+          float bestD = 0;
+          double bestLimit = 0;
+          for (size_t s = 0; s < sides.size(); ++s)
+            for (size_t q = 0; q < pd[s].size(); ++q) {
+              const float d = sampleTrilinear(pd[s][q], work, axes, i, j, k);
+              if (best < 0 || d < bestD) {
+                best = static_cast<int>(s);
+                bestD = d;
+                bestLimit = limit[s][q];
+              }
+            }
+          if (best < 0 || bestD <= 0 || bestD > bestLimit) continue;
+          if (inRegion[best] < 0.5f) continue;
+          // Where the coarse region is only partly present, the fine HU decides.
+          if (hu && inRegion[best] < 0.999f && (hu[o] < p.huMin || hu[o] > p.huMax)) continue;
+          out[o] = static_cast<uint8_t>(st.outValues[best]);
+          ++found;
+        }
+    }
+    fatVoxels += found;
+  });
 
   FatResult result;
-  result.fat = mask.like(PixelType::UInt8);
-  paste(outC, box, result.fat);
-  result.table = outTable;
-  result.excludedLabels = excluded;
-  result.volumeMl = fatVoxels * mask.geometry().voxelVolumeMm3() / 1000.0;
+  result.fat = Volume(st.maskGeometry, PixelType::UInt8);
+  paste(outC, st.box, result.fat);
+  result.table = st.outTable;
+  result.excludedLabels = st.excluded;
+  result.volumeMl = fatVoxels.load() * st.maskGeometry.voxelVolumeMm3() / 1000.0;
   for (size_t s = 0; s < sides.size(); ++s)
     for (size_t q = 0; q < limit[s].size(); ++q)
       result.limitsMm.push_back({sides[s].fatName, q == 0 ? "kidney" : "tumor", limit[s][q]});
   progress.report(1.0, "perirenal fat: done");
   return result;
+}
+
+FatResult computePerirenalFat(const Volume& mask, const LabelTable& table, const Volume* ct,
+                              const FatParameters& p, const Progress& progress,
+                              const std::string& maskName, const std::string& ctName) {
+  const PreparedFat prepared = prepareFat(mask, table, ct, p, progress.sub(0.0, 0.5), maskName, ctName);
+  return computePerirenalFat(prepared, p, progress.sub(0.5, 1.0));
 }
 
 }  // namespace nephro::post

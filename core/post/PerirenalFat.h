@@ -5,6 +5,7 @@
 // CT, the renal fascia (a thin shell brighter than fat) also limits the fat: it
 // is found as a bump of the mean HU against the distance from each kidney and
 // tumour surface, since a fascia thinner than a voxel is no barrier voxel by voxel.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,45 @@ struct FatResult {
   };
   std::vector<Limit> limitsMm;
 };
+
+// The part of the fat computation that does not depend on the HU window nor,
+// within one 5 mm step of the region's pad, on the distance and the closing
+// radius: the region around the kidneys, its working
+// grid, the mask and CT resampled to it, the distance maps of every kidney and
+// tumour part and which side and part each voxel is nearest to, and the
+// excluded labels. Made once per input, it makes a parameter change cost only
+// the band, the components, the closing and the mask-grid pass. It holds no
+// reference to the inputs it was made from.
+class PreparedFat {
+ public:
+  PreparedFat() = default;
+  bool empty() const { return !state_; }
+  // Whether this preparation serves `parameters`: the same working spacing,
+  // excluded labels and region (whose pad, from the distance and the closing
+  // radius, is rounded up to 5 mm, so small moves keep it).
+  bool validFor(const FatParameters& parameters) const;
+  struct State;
+
+ private:
+  std::shared_ptr<const State> state_;
+  friend PreparedFat prepareFat(const Volume&, const LabelTable&, const Volume*, const FatParameters&,
+                                const Progress&, const std::string&, const std::string&);
+  friend FatResult computePerirenalFat(const PreparedFat&, const FatParameters&, const Progress&);
+};
+
+// How far around the kidneys and tumours the fat computation reads the mask
+// (and CT) with these parameters.
+double fatRegionPadMm(const FatParameters& parameters);
+
+// Prepares for `parameters` (and any parameters it is validFor). Same checks
+// and errors as computePerirenalFat.
+PreparedFat prepareFat(const Volume& mask, const LabelTable& table, const Volume* ct,
+                       const FatParameters& parameters, const Progress& progress = {},
+                       const std::string& maskName = "mask", const std::string& ctName = "image");
+// The fat from a preparation; the same result as the one-shot call with the
+// preparation's inputs. Throws an internal error when !prepared.validFor(parameters).
+FatResult computePerirenalFat(const PreparedFat& prepared, const FatParameters& parameters,
+                              const Progress& progress = {});
 
 // `ct` (optional) must share the mask's grid. Throws an input error naming
 // `maskName` when the mask has no kidney label, and naming `ctName` when the CT's

@@ -115,8 +115,9 @@ Volume erodeMm(const Volume& binary, double radiusMm) {
   return out;
 }
 
-Volume closeMm(const Volume& binary, double radiusMm) {
-  if (radiusMm <= 0) return binary.clone();
+namespace {
+
+Volume closeWhole(const Volume& binary, double radiusMm) {
   // Erosion of the dilation: the complement's distance map stands in for erosion.
   Volume dilated = dilateMm(binary, radiusMm);
   uint8_t* p = dilated.data<uint8_t>();
@@ -128,6 +129,23 @@ Volume closeMm(const Volume& binary, double radiusMm) {
   const uint8_t* in = binary.data<uint8_t>();
   for (int64_t i = 0; i < backGrown.voxelCount(); ++i) q[i] = q[i] | in[i];
   return backGrown;
+}
+
+}  // namespace
+
+Volume closeMm(const Volume& binary, double radiusMm) {
+  if (radiusMm <= 0) return binary.clone();
+  // Only the box of the foreground, grown by the radius and one voxel, is
+  // worked on: the dilation cannot reach that box's border (or reaches the
+  // grid's own), so the nearest background voxel of any dilated voxel lies in
+  // it and the distance maps there are those of the whole grid.
+  const Box fg = boundingBox(binary);
+  if (fg.empty()) return binary.clone();
+  const Box box = padBox(padBoxMm(fg, radiusMm, binary.geometry()), 1, binary.geometry());
+  if (box.size() == binary.geometry().size) return closeWhole(binary, radiusMm);
+  Volume out = binary.like(PixelType::UInt8);
+  paste(closeWhole(crop(binary, box), radiusMm), box, out);
+  return out;
 }
 
 Volume connectedComponents(const Volume& binary, int* count, bool fullyConnected) {

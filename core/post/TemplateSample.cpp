@@ -1,6 +1,7 @@
 #include "post/TemplateSample.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <map>
 
@@ -13,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/Error.h"
+#include "common/Parallel.h"
 #include "common/Resources.h"
 #include "image/Crop.h"
 #include "image/ItkBridge.h"
@@ -204,18 +206,25 @@ double diceThrough(const Volume& patientBinary, const Volume& templateBinary, co
   const Geometry& tg = templateBinary.geometry();
   const uint8_t* p = patientBinary.data<uint8_t>();
   const uint8_t* t = templateBinary.data<uint8_t>();
-  int64_t np = 0, nt = 0, both = 0;
-  for (int64_t k = 0; k < g.size[2]; ++k)
-    for (int64_t j = 0; j < g.size[1]; ++j)
-      for (int64_t i = 0; i < g.size[0]; ++i) {
-        const Vec3 q = tg.physicalToIndex(toTemplate.apply(g.indexToPhysical({double(i), double(j), double(k)})));
-        const int64_t ti = std::llround(q[0]), tj = std::llround(q[1]), tk = std::llround(q[2]);
-        const bool a = p[g.offset(i, j, k)] != 0;
-        const bool b = tg.contains(ti, tj, tk) && t[tg.offset(ti, tj, tk)] != 0;
-        np += a;
-        nt += b;
-        both += a && b;
-      }
+  std::atomic<int64_t> np{0}, nt{0}, both{0};
+  // Slices in parallel; the counts are integers, so the split does not matter.
+  parallelFor(g.size[2], [&](int64_t kb, int64_t ke) {
+    int64_t a0 = 0, b0 = 0, ab = 0;
+    for (int64_t k = kb; k < ke; ++k)
+      for (int64_t j = 0; j < g.size[1]; ++j)
+        for (int64_t i = 0; i < g.size[0]; ++i) {
+          const Vec3 q = tg.physicalToIndex(toTemplate.apply(g.indexToPhysical({double(i), double(j), double(k)})));
+          const int64_t ti = std::llround(q[0]), tj = std::llround(q[1]), tk = std::llround(q[2]);
+          const bool a = p[g.offset(i, j, k)] != 0;
+          const bool b = tg.contains(ti, tj, tk) && t[tg.offset(ti, tj, tk)] != 0;
+          a0 += a;
+          b0 += b;
+          ab += a && b;
+        }
+    np += a0;
+    nt += b0;
+    both += ab;
+  });
   return np + nt ? 2.0 * both / double(np + nt) : 0.0;
 }
 
@@ -227,8 +236,51 @@ struct PatientSide {
 
 }  // namespace
 
-SampleResult sampleTemplate(const Volume& mask, const LabelTable& table, const TemplateCase& tpl,
-                            const SampleParameters& p, const Progress& progress, const std::string& maskName) {
+struct PreparedSample::State {
+  double workingSpacingMm = 0;
+  double distanceClampMm = 0;
+  Volume mask;        // the input, copied
+  SampleResult empty;  // the result's table, before any side is carried
+  Geometry templateGeometry;
+  Volume templateLabels;  // uint8
+  Volume templateDistanceLeft, templateDistanceRight;  // mm to each template kidney
+  struct Side {
+    std::string kidneyName;
+    bool left = true;
+    Volume patientBinary;   // the patient's kidney (mask grid crop)
+    Volume templateBinary;  // the template's kidney (template grid crop)
+    Vec3 patientCentre{}, templateCentre{};
+    double scale = 1.0;
+    Volume fixed, moving;   // clamped distance maps on the working grids
+    double diceBefore = 0;
+    std::vector<int> sideValues;  // template value -> patient value carried on this side (0: none)
+    Box carried;                  // template-grid box of those structures
+  };
+  std::vector<Side> sides;
+};
+
+namespace {
+
+// The moment initialisation: centres of mass matched, scaled by the volume ratio.
+itk::Similarity3DTransform<double>::Pointer initialSimilarity(const PreparedSample::State::Side& side) {
+  auto similarity = itk::Similarity3DTransform<double>::New();
+  itk::Point<double, 3> centre;
+  itk::Vector<double, 3> shift;
+  for (int d = 0; d < 3; ++d) {
+    centre[d] = side.patientCentre[d];
+    shift[d] = side.templateCentre[d] - side.patientCentre[d];
+  }
+  similarity->SetCenter(centre);
+  similarity->SetTranslation(shift);
+  similarity->SetScale(side.scale);
+  return similarity;
+}
+
+}  // namespace
+
+
+PreparedSample prepareSample(const Volume& mask, const LabelTable& table, const TemplateCase& tpl,
+                             const SampleParameters& p, const Progress& progress, const std::string& maskName) {
   requireLabelImage(mask, maskName);
   if (tpl.labels.empty()) throw inputError(tpl.source, "template is empty");
   const std::vector<int> present = labelValuesPresent(mask);
@@ -289,9 +341,12 @@ SampleResult sampleTemplate(const Volume& mask, const LabelTable& table, const T
     int templateValue;
     int patientValue;
   };
-  SampleResult result;
+  auto st = std::make_shared<PreparedSample::State>();
+  st->workingSpacingMm = p.workingSpacingMm;
+  st->distanceClampMm = p.distanceClampMm;
+  st->mask = mask.clone();
+  SampleResult& result = st->empty;
   result.table = table;
-  result.mask = mask.clone();
   std::map<int, int> patientValueOf;  // template value -> patient value
   for (const LabelEntry& e : tpl.table.entries()) {
     if (e.name.rfind("kidney", 0) == 0) continue;
@@ -308,82 +363,126 @@ SampleResult sampleTemplate(const Volume& mask, const LabelTable& table, const T
     patientValueOf[e.value] = value;
   }
 
+  st->templateGeometry = tl.geometry();
+  st->templateLabels = tl.clone();
+  st->templateDistanceLeft = tDistL;
+  st->templateDistanceRight = tDistR;
   for (size_t si = 0; si < sides.size(); ++si) {
     const PatientSide& side = sides[si];
-    const Progress sp = progress.sub(double(si) / sides.size(), double(si + 1) / sides.size());
-    sp.report(0.0, "template sample: " + side.kidneyName);
-    const bool left = side.kidneyName == "kidney_left";
-    const int tKidney = left ? tKL : tKR;
+    progress.report(double(si) / sides.size(), "template sample: preparing " + side.kidneyName);
+    PreparedSample::State::Side ps;
+    ps.kidneyName = side.kidneyName;
+    ps.left = side.kidneyName == "kidney_left";
+    const int tKidney = ps.left ? tKL : tKR;
     const Box tBox = padBoxMm(boundingBox(tl, {tKidney}), padMm, tl.geometry());
-    const Volume tKidneyBinary = binaryOf(crop(tl, tBox), {tKidney});
+    ps.patientBinary = side.binary;
+    ps.templateBinary = binaryOf(crop(tl, tBox), {tKidney});
 
     // Moment initialisation: centres of mass and the volume ratio.
-    auto [pc, pn] = centroidOf(side.binary);
-    auto [tc, tn] = centroidOf(tKidneyBinary);
-    const double pVol = pn * side.binary.geometry().voxelVolumeMm3();
-    const double tVol = tn * tKidneyBinary.geometry().voxelVolumeMm3();
-    const Geometry fixedGrid = workingGrid(side.binary.geometry(), p.workingSpacingMm);
-    const Geometry movingGrid = workingGrid(tKidneyBinary.geometry(), p.workingSpacingMm);
-    const Volume fixed = clampedDistance(side.binary, fixedGrid, p.distanceClampMm);
-    const Volume moving = clampedDistance(tKidneyBinary, movingGrid, p.distanceClampMm);
-    auto similarity = itk::Similarity3DTransform<double>::New();
-    itk::Point<double, 3> centre;
-    itk::Vector<double, 3> shift;
-    for (int d = 0; d < 3; ++d) {
-      centre[d] = pc[d];
-      shift[d] = tc[d] - pc[d];
-    }
-    similarity->SetCenter(centre);
-    similarity->SetTranslation(shift);
-    similarity->SetScale(std::cbrt(tVol / std::max(pVol, 1e-9)));
-    SideRegistration reg;
-    reg.kidney = side.kidneyName;
-    reg.diceBefore = diceThrough(side.binary, tKidneyBinary, affineOf(similarity.GetPointer()));
-    sp.throwIfCancelled();
+    const auto [pc, pn] = centroidOf(ps.patientBinary);
+    const auto [tc, tn] = centroidOf(ps.templateBinary);
+    ps.patientCentre = pc;
+    ps.templateCentre = tc;
+    const double pVol = pn * ps.patientBinary.geometry().voxelVolumeMm3();
+    const double tVol = tn * ps.templateBinary.geometry().voxelVolumeMm3();
+    ps.scale = std::cbrt(tVol / std::max(pVol, 1e-9));
+    const Geometry fixedGrid = workingGrid(ps.patientBinary.geometry(), p.workingSpacingMm);
+    const Geometry movingGrid = workingGrid(ps.templateBinary.geometry(), p.workingSpacingMm);
+    ps.fixed = clampedDistance(ps.patientBinary, fixedGrid, p.distanceClampMm);
+    ps.moving = clampedDistance(ps.templateBinary, movingGrid, p.distanceClampMm);
+    ps.diceBefore = diceThrough(ps.patientBinary, ps.templateBinary, affineOf(initialSimilarity(ps).GetPointer()));
+    progress.throwIfCancelled();
 
-    runRegistration(fixed, moving, similarity.GetPointer(), p.iterations);
-    Affine toTemplate = affineOf(similarity.GetPointer());
-    reg.scale = similarity->GetScale();
-    sp.report(0.4, "template sample: " + side.kidneyName);
-    sp.throwIfCancelled();
-    if (p.affine) {
-      auto affine = itk::AffineTransform<double, 3>::New();
-      affine->SetCenter(similarity->GetCenter());
-      affine->SetMatrix(similarity->GetMatrix());
-      affine->SetTranslation(similarity->GetTranslation());
-      runRegistration(fixed, moving, affine.GetPointer(), p.iterations);
-      toTemplate = affineOf(affine.GetPointer());
-    }
-    reg.dice = diceThrough(side.binary, tKidneyBinary, toTemplate);
-    for (int i = 0; i < 9; ++i) reg.transform[i] = toTemplate.m[i];
-    for (int i = 0; i < 3; ++i) reg.transform[9 + i] = toTemplate.t[i];
-    sp.report(0.7, "template sample: carrying " + side.kidneyName);
-    sp.throwIfCancelled();
-
-    // Carry this side's structures: pull every patient voxel of their box from the template.
+    // This side's template structures and the box they lie in.
     const Geometry& tg = tl.geometry();
     const uint8_t* tp = tl.data<uint8_t>();
     const float* dl = tDistL.data<float>();
     const float* dr = tDistR.data<float>();
-    std::vector<int> sideValues(256, 0);
+    ps.sideValues.assign(256, 0);
     for (const auto& [tv, pv] : patientValueOf) {
       const LabelEntry* e = tpl.table.find(tv);
       const bool otherSide = e && e->name.size() > 5 &&
-                             (left ? e->name.find("_right") != std::string::npos : e->name.find("_left") != std::string::npos);
-      if (!otherSide && tv >= 0 && tv < 256) sideValues[tv] = pv;
+                             (ps.left ? e->name.find("_right") != std::string::npos : e->name.find("_left") != std::string::npos);
+      if (!otherSide && tv >= 0 && tv < 256) ps.sideValues[tv] = pv;
     }
     Box carried{{tg.size[0], tg.size[1], tg.size[2]}, {0, 0, 0}};
     for (int64_t k = 0; k < tg.size[2]; ++k)
       for (int64_t j = 0; j < tg.size[1]; ++j)
         for (int64_t i = 0; i < tg.size[0]; ++i) {
           const int64_t o = tg.offset(i, j, k);
-          if (!sideValues[tp[o]] || (left ? dl[o] > dr[o] : dr[o] > dl[o])) continue;
+          if (!ps.sideValues[tp[o]] || (ps.left ? dl[o] > dr[o] : dr[o] > dl[o])) continue;
           const int64_t idx[3] = {i, j, k};
           for (int d = 0; d < 3; ++d) {
             carried.begin[d] = std::min(carried.begin[d], idx[d]);
             carried.end[d] = std::max(carried.end[d], idx[d] + 1);
           }
         }
+    ps.carried = carried;
+    st->sides.push_back(std::move(ps));
+  }
+  progress.report(1.0, "template sample: prepared");
+  PreparedSample prepared;
+  prepared.state_ = std::move(st);
+  return prepared;
+}
+
+bool PreparedSample::validFor(const SampleParameters& p) const {
+  return state_ && state_->workingSpacingMm == p.workingSpacingMm && state_->distanceClampMm == p.distanceClampMm;
+}
+
+SampleResult sampleTemplate(const PreparedSample& prepared, const SampleParameters& p, const Progress& progress) {
+  if (!prepared.validFor(p))
+    throw Error(ErrorKind::Internal, "template sample prepared for other parameters (spacing or clamp)");
+  const PreparedSample::State& st = *prepared.state_;
+  SampleResult result = st.empty;
+  result.mask = st.mask.clone();
+  const Geometry& mg = st.mask.geometry();
+  const Geometry& tg = st.templateGeometry;
+  const uint8_t* tp = st.templateLabels.data<uint8_t>();
+  const float* dl = st.templateDistanceLeft.data<float>();
+  const float* dr = st.templateDistanceRight.data<float>();
+  // The sides register independently, each in its own thread; they are
+  // carried afterwards in order, since a voxel already carried is kept.
+  std::vector<SideRegistration> regs(st.sides.size());
+  std::vector<Affine> toTemplates(st.sides.size());
+  progress.report(0.0, "template sample: registering");
+  parallelFor(static_cast<int64_t>(st.sides.size()), [&](int64_t sb, int64_t se) {
+    for (int64_t si = sb; si < se; ++si) {
+      const PreparedSample::State::Side& side = st.sides[si];
+      auto similarity = initialSimilarity(side);
+      SideRegistration& reg = regs[si];
+      reg.kidney = side.kidneyName;
+      reg.diceBefore = side.diceBefore;
+      progress.throwIfCancelled();
+      runRegistration(side.fixed, side.moving, similarity.GetPointer(), p.iterations);
+      Affine toTemplate = affineOf(similarity.GetPointer());
+      reg.scale = similarity->GetScale();
+      progress.throwIfCancelled();
+      if (p.affine) {
+        auto affine = itk::AffineTransform<double, 3>::New();
+        affine->SetCenter(similarity->GetCenter());
+        affine->SetMatrix(similarity->GetMatrix());
+        affine->SetTranslation(similarity->GetTranslation());
+        runRegistration(side.fixed, side.moving, affine.GetPointer(), p.iterations);
+        toTemplate = affineOf(affine.GetPointer());
+      }
+      reg.dice = diceThrough(side.patientBinary, side.templateBinary, toTemplate);
+      for (int i = 0; i < 9; ++i) reg.transform[i] = toTemplate.m[i];
+      for (int i = 0; i < 3; ++i) reg.transform[9 + i] = toTemplate.t[i];
+      toTemplates[si] = toTemplate;
+    }
+  }, static_cast<unsigned>(st.sides.size()));
+  progress.report(0.7, "template sample: carrying");
+  progress.throwIfCancelled();
+
+  for (size_t si = 0; si < st.sides.size(); ++si) {
+    const PreparedSample::State::Side& side = st.sides[si];
+    const bool left = side.left;
+    SideRegistration reg = regs[si];
+    const Affine& toTemplate = toTemplates[si];
+    // Carry this side's structures: pull every patient voxel of their box from the template.
+    const std::vector<int>& sideValues = side.sideValues;
+    const Box& carried = side.carried;
     if (carried.empty()) {
       result.sides.push_back(reg);
       continue;
@@ -409,31 +508,42 @@ SampleResult sampleTemplate(const Volume& mask, const LabelTable& table, const T
       result.sides.push_back(reg);
       continue;
     }
-    int64_t carriedVoxels = 0;
+    // Slices in parallel: each voxel is pulled on its own.
+    std::atomic<int64_t> carriedVoxels{0};
     dispatchPixelType(result.mask.pixelType(), [&](auto tag) {
       using T = decltype(tag);
       T* out = static_cast<T*>(result.mask.raw());
-      for (int64_t k = pb.begin[2]; k < pb.end[2]; ++k)
-        for (int64_t j = pb.begin[1]; j < pb.end[1]; ++j)
-          for (int64_t i = pb.begin[0]; i < pb.end[0]; ++i) {
-            const int64_t o = mg.offset(i, j, k);
-            if (out[o] != T(0)) continue;
-            const Vec3 q = tg.physicalToIndex(toTemplate.apply(mg.indexToPhysical({double(i), double(j), double(k)})));
-            const int64_t ti = std::llround(q[0]), tj = std::llround(q[1]), tk = std::llround(q[2]);
-            if (!tg.contains(ti, tj, tk)) continue;
-            const int64_t to = tg.offset(ti, tj, tk);
-            const int pv = sideValues[tp[to]];
-            if (!pv || (left ? dl[to] > dr[to] : dr[to] > dl[to])) continue;
-            out[o] = static_cast<T>(pv);
-            ++carriedVoxels;
-          }
+      parallelFor(pb.end[2] - pb.begin[2], [&](int64_t kb, int64_t ke) {
+        int64_t n = 0;
+        for (int64_t k = pb.begin[2] + kb; k < pb.begin[2] + ke; ++k)
+          for (int64_t j = pb.begin[1]; j < pb.end[1]; ++j)
+            for (int64_t i = pb.begin[0]; i < pb.end[0]; ++i) {
+              const int64_t o = mg.offset(i, j, k);
+              if (out[o] != T(0)) continue;
+              const Vec3 q = tg.physicalToIndex(toTemplate.apply(mg.indexToPhysical({double(i), double(j), double(k)})));
+              const int64_t ti = std::llround(q[0]), tj = std::llround(q[1]), tk = std::llround(q[2]);
+              if (!tg.contains(ti, tj, tk)) continue;
+              const int64_t to = tg.offset(ti, tj, tk);
+              const int pv = sideValues[tp[to]];
+              if (!pv || (left ? dl[to] > dr[to] : dr[to] > dl[to])) continue;
+              out[o] = static_cast<T>(pv);
+              ++n;
+            }
+        carriedVoxels += n;
+      });
       return 0;
     });
-    reg.voxelsCarried = carriedVoxels;
+    reg.voxelsCarried = carriedVoxels.load();
     result.sides.push_back(reg);
   }
   progress.report(1.0, "template sample: done");
   return result;
+}
+
+SampleResult sampleTemplate(const Volume& mask, const LabelTable& table, const TemplateCase& tpl,
+                            const SampleParameters& p, const Progress& progress, const std::string& maskName) {
+  const PreparedSample prepared = prepareSample(mask, table, tpl, p, progress.sub(0.0, 0.3), maskName);
+  return sampleTemplate(prepared, p, progress.sub(0.3, 1.0));
 }
 
 }  // namespace nephro::post

@@ -5,6 +5,7 @@
 // arteries, veins and ureters are carried into the patient's space. A quick
 // approximate mask to show while the slow models run.
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,37 @@ struct SampleResult {
   std::vector<SideRegistration> sides;
   std::string toJson() const;
 };
+
+// The part of a template sample that neither the iterations nor the affine
+// stage change: each patient kidney and its template kidney, their moment
+// initialisation and the clamped distance maps the registration compares, the
+// template's per-side structures and the carried labels' table. Made once per
+// input, it makes a change of those two parameters cost only the registration
+// and the carrying. It holds no reference to the inputs it was made from.
+class PreparedSample {
+ public:
+  PreparedSample() = default;
+  bool empty() const { return !state_; }
+  // Whether this preparation serves `parameters`: the same working spacing and distance clamp.
+  bool validFor(const SampleParameters& parameters) const;
+  struct State;
+
+ private:
+  std::shared_ptr<const State> state_;
+  friend PreparedSample prepareSample(const Volume&, const LabelTable&, const TemplateCase&,
+                                      const SampleParameters&, const Progress&, const std::string&);
+  friend SampleResult sampleTemplate(const PreparedSample&, const SampleParameters&, const Progress&);
+};
+
+// Prepares for `parameters` (and any parameters it is validFor). Same checks
+// and errors as sampleTemplate.
+PreparedSample prepareSample(const Volume& mask, const LabelTable& table, const TemplateCase& tpl,
+                             const SampleParameters& parameters, const Progress& progress = {},
+                             const std::string& maskName = "mask");
+// The sample from a preparation; the same result as the one-shot call with the
+// preparation's inputs. Throws an internal error when !prepared.validFor(parameters).
+SampleResult sampleTemplate(const PreparedSample& prepared, const SampleParameters& parameters,
+                            const Progress& progress = {});
 
 // Throws an input error naming `maskName` when the mask has no kidney label.
 SampleResult sampleTemplate(const Volume& mask, const LabelTable& table, const TemplateCase& tpl,

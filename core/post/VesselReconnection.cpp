@@ -399,11 +399,28 @@ int64_t paintTube(Volume& labels, const std::vector<Vec3>& path, double r0, doub
 
 // ---------------------------------------------------------------- one structure
 
-void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, const LabelTable& table,
-                    const ReconnectionParameters& p, std::vector<Bridge>& report, ReconnectionResult& totals,
-                    const Progress& progress) {
-  const Geometry& fine = labelsFine.geometry();
+// Everything of one structure that no bridge parameter changes: the working
+// region, its components, their skeletons and the free ends found on them.
+struct GroupPrep {
+  Group grp;
+  Box box;            // where the crop lies in the mask
+  Volume labelsFine;  // int32 crop of the mask, as given
+  Volume ctFine;      // float crop (empty without a CT)
   Region r;
+  int maxLabel = 0;
+  std::vector<uint8_t> isStructure, isAnchor, isPassable;
+  std::vector<int64_t> sCount;
+  std::vector<Vec3> centroid;
+  std::vector<uint8_t> isMain;
+  std::vector<End> ends;  // of every component; those of noise are left out when bridging
+};
+
+void prepareGroup(GroupPrep& gp, const ReconnectionParameters& p, const Progress& progress) {
+  const Group& grp = gp.grp;
+  const Volume& labelsFine = gp.labelsFine;
+  const Volume* ctFine = gp.ctFine.empty() ? nullptr : &gp.ctFine;
+  Region& r = gp.r;
+  const Geometry& fine = labelsFine.geometry();
   r.work = workingGrid(fine, p.workingSpacingMm);
   r.labels = resampleToGrid(labelsFine, r.work, Interpolation::Nearest);
   if (ctFine) r.ct = resampleToGrid(*ctFine, r.work, Interpolation::Linear, -1000.0);
@@ -473,14 +490,6 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
       if (sCount[c] > sCount[largest]) largest = c;
     isMain[largest] = 1;
   }
-  const double minVoxels = p.minFragmentMm3 / r.work.voxelVolumeMm3();
-  std::vector<uint8_t> isNoise(nc + 1, 0);
-  int fragmentsBefore = 0;
-  for (int c = 1; c <= nc; ++c) {
-    if (isMain[c]) continue;
-    if (sCount[c] < minVoxels) isNoise[c] = 1;
-    else ++fragmentsBefore;
-  }
   progress.report(0.1, "reconnect " + grp.name + ": skeleton");
   progress.throwIfCancelled();
 
@@ -489,7 +498,7 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
   // working grid keep their own ends.
   Volume skeleton(r.work, PixelType::UInt8);
   for (int c = 1; c <= nc; ++c) {
-    if (!sCount[c] || isNoise[c]) continue;
+    if (!sCount[c]) continue;
     const Box box = padBox(boundingBox(r.components, {c}), 1, r.work);
     if (box.empty()) continue;
     Volume part = crop(sOnly, box);
@@ -548,7 +557,7 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
     if (degree[v] > 1) continue;
     const int64_t off = vertexVoxel[v];
     const int c = comp[off];
-    if (!c || isNoise[c]) continue;
+    if (!c) continue;
     const int64_t i = off % w.size[0], j = (off / w.size[0]) % w.size[1], k = off / (w.size[0] * w.size[1]);
     bool touchesAnchor = false;
     for (int dz = -1; dz <= 1 && !touchesAnchor; ++dz)
@@ -626,6 +635,44 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
     }
     ends.push_back(e);
   }
+  gp.maxLabel = maxLabel;
+  gp.isStructure = std::move(isStructure);
+  gp.isAnchor = std::move(isAnchor);
+  gp.isPassable = std::move(isPassable);
+  gp.sCount = std::move(sCount);
+  gp.centroid = std::move(centroid);
+  gp.isMain = std::move(isMain);
+  gp.ends = std::move(ends);
+}
+
+void computeGroup(const GroupPrep& gp, Volume& labelsFine, const LabelTable& table,
+                  const ReconnectionParameters& p, std::vector<Bridge>& report, ReconnectionResult& totals,
+                  const Progress& progress) {
+  const Group& grp = gp.grp;
+  const Region& r = gp.r;
+  const Geometry& fine = labelsFine.geometry();
+  const Geometry& w = r.work;
+  const Volume* ctFine = gp.ctFine.empty() ? nullptr : &gp.ctFine;
+  const int maxLabel = gp.maxLabel;
+  const std::vector<uint8_t>& isStructure = gp.isStructure;
+  const std::vector<uint8_t>& isAnchor = gp.isAnchor;
+  const std::vector<uint8_t>& isPassable = gp.isPassable;
+  const std::vector<int64_t>& sCount = gp.sCount;
+  const std::vector<Vec3>& centroid = gp.centroid;
+  const std::vector<uint8_t>& isMain = gp.isMain;
+  const int32_t* comp = r.components.data<int32_t>();
+  const int nc = r.componentCount;
+  const double minVoxels = p.minFragmentMm3 / r.work.voxelVolumeMm3();
+  std::vector<uint8_t> isNoise(nc + 1, 0);
+  int fragmentsBefore = 0;
+  for (int c = 1; c <= nc; ++c) {
+    if (isMain[c]) continue;
+    if (sCount[c] < minVoxels) isNoise[c] = 1;
+    else ++fragmentsBefore;
+  }
+  std::vector<End> ends;
+  for (const End& e : gp.ends)
+    if (!isNoise[e.component]) ends.push_back(e);
   progress.report(0.4, "reconnect " + grp.name + ": candidates");
   progress.throwIfCancelled();
 
@@ -844,18 +891,40 @@ void reconnectGroup(const Group& grp, Volume& labelsFine, const Volume* ctFine, 
   progress.report(1.0, "reconnect " + grp.name + ": done");
 }
 
-}  // namespace
-
 // ---------------------------------------------------------------- entry point
 
-ReconnectionResult reconnect(TubularStructure structure, const Volume& mask, const LabelTable& table,
-                             const Volume* ct, const ReconnectionParameters& p, const Progress& progress,
-                             const std::string& maskName, const std::string& ctName) {
+// The region's pad around the structure, rounded up to 5 mm so that a
+// preparation serves nearby gaps (and the one-shot call uses the same region).
+double regionPadMm(const ReconnectionParameters& p) { return std::ceil((p.maxGapMm + 10.0) / 5.0) * 5.0; }
+
+void checkParameters(const ReconnectionParameters& p, bool withCt) {
+  if (!(p.maxGapMm > 0)) throw usageError("maximum gap must be positive");
+  if (withCt && !(p.huMin < p.huMax)) throw usageError("contrast HU window is empty");
+}
+
+}  // namespace
+
+struct PreparedReconnection::State {
+  double padMm = 0;
+  double workingSpacingMm = 0;
+  bool withCt = false;
+  Volume mask;  // the input, copied
+  LabelTable table;
+  std::vector<GroupPrep> groups;
+};
+
+double reconnectionRegionPadMm(const ReconnectionParameters& p) { return regionPadMm(p); }
+
+bool PreparedReconnection::validFor(const ReconnectionParameters& p) const {
+  return state_ && state_->workingSpacingMm == p.workingSpacingMm && regionPadMm(p) == state_->padMm;
+}
+
+PreparedReconnection prepareReconnection(TubularStructure structure, const Volume& mask, const LabelTable& table,
+                                         const Volume* ct, const ReconnectionParameters& p, const Progress& progress,
+                                         const std::string& maskName, const std::string& ctName) {
   requireLabelImage(mask, maskName);
   if (ct) requireSameGrid(mask, *ct, maskName, ctName);
-  if (!(p.maxGapMm > 0)) throw usageError("maximum gap must be positive");
-  if (ct && !(p.huMin < p.huMax)) throw usageError("contrast HU window is empty");
-
+  checkParameters(p, ct != nullptr);
   const std::vector<int> present = labelValuesPresent(mask);
   auto has = [&](const std::string& name) -> std::optional<int> {
     auto v = table.valueOf(name);
@@ -913,22 +982,52 @@ ReconnectionResult reconnect(TubularStructure structure, const Volume& mask, con
       throw inputError(maskName, "has no ureter label (ureter_left, ureter_right or ureter): ureter reconnection needs one");
   }
 
-  ReconnectionResult result;
-  result.table = table;
-  result.mask = mask.clone();
+  auto st = std::make_shared<PreparedReconnection::State>();
+  st->padMm = regionPadMm(p);
+  st->workingSpacingMm = p.workingSpacingMm;
+  st->withCt = ct != nullptr;
+  st->mask = mask.clone();
+  st->table = table;
   for (size_t gi = 0; gi < groups.size(); ++gi) {
-    const Group& grp = groups[gi];
-    const Progress sub = progress.sub(double(gi) / groups.size(), double(gi + 1) / groups.size());
+    GroupPrep gp;
+    gp.grp = groups[gi];
     // The region: the structure plus the reach of a bridge (anchors beyond it do not matter).
-    const Box box = padBoxMm(boundingBox(mask, grp.structure), p.maxGapMm + 10.0, mask.geometry());
-    Volume labelsC = castVolume(crop(mask, box), PixelType::Int32);
-    Volume ctC;
-    if (ct) ctC = castVolume(crop(*ct, box), PixelType::Float32);
-    reconnectGroup(grp, labelsC, ct ? &ctC : nullptr, table, p, result.bridges, result, sub);
-    Volume back = castVolume(labelsC, mask.pixelType());
-    paste(back, box, result.mask);
+    gp.box = padBoxMm(boundingBox(mask, gp.grp.structure), st->padMm, mask.geometry());
+    gp.labelsFine = castVolume(crop(mask, gp.box), PixelType::Int32);
+    if (ct) gp.ctFine = castVolume(crop(*ct, gp.box), PixelType::Float32);
+    prepareGroup(gp, p, progress.sub(double(gi) / groups.size(), double(gi + 1) / groups.size()));
+    st->groups.push_back(std::move(gp));
+  }
+  PreparedReconnection prepared;
+  prepared.state_ = std::move(st);
+  return prepared;
+}
+
+ReconnectionResult reconnect(const PreparedReconnection& prepared, const ReconnectionParameters& p,
+                             const Progress& progress) {
+  if (!prepared.validFor(p))
+    throw Error(ErrorKind::Internal, "reconnection prepared for other parameters (region or spacing)");
+  const PreparedReconnection::State& st = *prepared.state_;
+  checkParameters(p, st.withCt);
+  ReconnectionResult result;
+  result.table = st.table;
+  result.mask = st.mask.clone();
+  for (size_t gi = 0; gi < st.groups.size(); ++gi) {
+    const GroupPrep& gp = st.groups[gi];
+    const Progress sub = progress.sub(double(gi) / st.groups.size(), double(gi + 1) / st.groups.size());
+    Volume labelsC = gp.labelsFine.clone();
+    computeGroup(gp, labelsC, st.table, p, result.bridges, result, sub);
+    paste(castVolume(labelsC, result.mask.pixelType()), gp.box, result.mask);
   }
   return result;
+}
+
+ReconnectionResult reconnect(TubularStructure structure, const Volume& mask, const LabelTable& table,
+                             const Volume* ct, const ReconnectionParameters& p, const Progress& progress,
+                             const std::string& maskName, const std::string& ctName) {
+  const PreparedReconnection prepared =
+      prepareReconnection(structure, mask, table, ct, p, progress.sub(0.0, 0.6), maskName, ctName);
+  return reconnect(prepared, p, progress.sub(0.6, 1.0));
 }
 
 }  // namespace nephro::post

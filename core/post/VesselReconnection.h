@@ -6,6 +6,7 @@
 // minimal-cost path through contrast-enhanced voxels when a CT is given (a
 // smooth Hermite curve without one), and are painted as a tube whose radius
 // follows the local radius at both ends. Every candidate is reported.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,45 @@ struct ReconnectionResult {
   int64_t voxelsPainted = 0;
   std::string toJson() const;
 };
+
+// The part of a reconnection that no bridge parameter changes: per structure,
+// the region around it, its working grid, the components on the mask's grid,
+// their skeletons, and every free end with its radius and direction. Made once
+// per input, it makes a change of the gap, fragment size, angle, HU window,
+// radius scale or keep-unjoined cost only the candidates, paths and painting.
+// It holds no reference to the inputs it was made from.
+class PreparedReconnection {
+ public:
+  PreparedReconnection() = default;
+  bool empty() const { return !state_; }
+  // Whether this preparation serves `parameters`: the same working spacing and
+  // region (whose pad, from the maximum gap, is rounded up to 5 mm, so small
+  // moves keep it).
+  bool validFor(const ReconnectionParameters& parameters) const;
+  struct State;
+
+ private:
+  std::shared_ptr<const State> state_;
+  friend PreparedReconnection prepareReconnection(TubularStructure, const Volume&, const LabelTable&,
+                                                  const Volume*, const ReconnectionParameters&, const Progress&,
+                                                  const std::string&, const std::string&);
+  friend ReconnectionResult reconnect(const PreparedReconnection&, const ReconnectionParameters&, const Progress&);
+};
+
+// How far around the structure's labels a reconnection reads the mask (and CT)
+// with these parameters.
+double reconnectionRegionPadMm(const ReconnectionParameters& parameters);
+
+// Prepares for `parameters` (and any parameters it is validFor). Same checks
+// and errors as reconnect.
+PreparedReconnection prepareReconnection(TubularStructure structure, const Volume& mask, const LabelTable& table,
+                                         const Volume* ct, const ReconnectionParameters& parameters,
+                                         const Progress& progress = {}, const std::string& maskName = "mask",
+                                         const std::string& ctName = "image");
+// The reconnection from a preparation; the same result as the one-shot call
+// with the preparation's inputs. Throws an internal error when !prepared.validFor(parameters).
+ReconnectionResult reconnect(const PreparedReconnection& prepared, const ReconnectionParameters& parameters,
+                             const Progress& progress = {});
 
 // `ct` (optional, same grid as the mask): arterial phase for arteries, delayed for ureters.
 // Throws an input error naming `maskName` when the mask lacks the structure's

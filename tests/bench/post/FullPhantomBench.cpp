@@ -20,6 +20,7 @@
 #include "post/PerirenalFat.h"
 #include "post/TemplateSample.h"
 #include "post/VesselReconnection.h"
+#include "PhantomGaps.h"
 
 extern char** environ;
 
@@ -45,23 +46,6 @@ double peakRssMiB() {
   return kib / 1024.0;
 }
 
-// The ground truth with two slab gaps cut into each ureter and renal artery.
-Volume withGaps(const Volume& gt) {
-  Volume cut = gt.clone();
-  uint8_t* c = cut.data<uint8_t>();
-  const Geometry& g = gt.geometry();
-  for (int64_t k = 0; k < g.size[2]; ++k)
-    for (int64_t j = 0; j < g.size[1]; ++j)
-      for (int64_t i = 0; i < g.size[0]; ++i) {
-        const int64_t o = g.offset(i, j, k);
-        const Vec3 q = g.indexToPhysical({double(i), double(j), double(k)});
-        if ((c[o] == pl::UreterLeft || c[o] == pl::UreterRight) && (std::abs(q[2] + 10) < 4 || std::abs(q[2] + 60) < 3))
-          c[o] = 0;
-        if (c[o] == pl::Artery && (std::abs(q[0] + 45) < 3 || std::abs(q[0] - 50) < 2.5)) c[o] = 0;
-      }
-  return cut;
-}
-
 int runStep(const std::string& step, const std::string& dir) {
   const auto t0 = Clock::now();
   const std::string labelsPath = dir + "/phantom_labels.nii.gz";
@@ -79,7 +63,7 @@ int runStep(const std::string& step, const std::string& dir) {
     for (int64_t i = 0; i < labels.voxelCount(); ++i)
       if (p[i] != pl::KidneyLeft && p[i] != pl::KidneyRight && p[i] != pl::Tumor) p[i] = 0;
   } else {
-    labels = withGaps(labels);
+    labels = bench::withPhantomGaps(labels);
   }
   const double readSeconds = since(t0);
   const double rssAfterRead = peakRssMiB();

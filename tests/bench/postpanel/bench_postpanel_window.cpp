@@ -23,6 +23,7 @@
 #include "image/VolumeIO.h"
 #include "phantom/Phantom.h"
 #include "widgets/PostController.h"
+#include "PhantomGaps.h"
 
 using namespace nephro;
 using namespace nephro::widgets;
@@ -120,19 +121,7 @@ int main(int argc, char** argv) {
               shown[shown.size() / 2]);
 
   // The artery reconnection too, so the job log shows its report: two gaps cut into the renal arteries.
-  Volume cut = labels.clone();
-  {
-    uint8_t* q = cut.data<uint8_t>();
-    const Geometry& g = cut.geometry();
-    for (int64_t k = 0; k < g.size[2]; ++k)
-      for (int64_t j = 0; j < g.size[1]; ++j)
-        for (int64_t i = 0; i < g.size[0]; ++i) {
-          const int64_t o = g.offset(i, j, k);
-          if (q[o] != pl::Artery) continue;
-          const Vec3 x = g.indexToPhysical({double(i), double(j), double(k)});
-          if (std::abs(x[0] + 45) < 3 || std::abs(x[0] - 50) < 2.5) q[o] = 0;
-        }
-  }
+  const Volume cut = bench::withPhantomGaps(labels, bench::GapArteries);
   const int cutLayer = window.workspace()->addLayer("arteries with gaps", cut, table);
   panel->setInputLayer("vessel", cutLayer);
   panel->setCtChoice("vessel", "A");

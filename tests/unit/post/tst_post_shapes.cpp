@@ -3,6 +3,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <cstring>
 
 #include "common/Error.h"
 #include "labels/LabelTable.h"
@@ -112,6 +113,33 @@ class PostShapes : public QObject {
           ends += nb == 1;
         }
     QCOMPARE(ends, 2);
+  }
+
+  // The closing works on the foreground's box only; it must equal the
+  // closing of the whole grid, also where the foreground touches the border.
+  void closingEqualsTheWholeGridClosing() {
+    const Geometry g = grid({60, 50, 40}, {0.8, 0.8, 1.5});
+    Volume b(g, PixelType::UInt8);
+    for (const Vec3& c : {Vec3{-20, 45, 40}, Vec3{-12, 40, 38}, Vec3{-39, 30, 12}, Vec3{-25, 50, 60}})
+      paintBall(b, 1, c, 4.0);
+    QVERIFY(boundingBox(b).begin[0] == 0);  // one ball touches the grid's border
+    Volume near(g, PixelType::UInt8);
+    paintBall(near, 1, {-14, 44, 36}, 3.0);
+    for (const Volume* v : {&b, &near})
+      for (double r : {0.5, 1.5, 3.0, 6.0}) {
+        Volume inverse = detail::dilateMm(*v, r);
+        uint8_t* q = inverse.data<uint8_t>();
+        for (int64_t i = 0; i < inverse.voxelCount(); ++i) q[i] = !q[i];
+        Volume whole = detail::dilateMm(inverse, r);
+        uint8_t* w = whole.data<uint8_t>();
+        const uint8_t* in = v->data<uint8_t>();
+        for (int64_t i = 0; i < whole.voxelCount(); ++i) w[i] = !w[i] | in[i];
+        const Volume closed = detail::closeMm(*v, r);
+        QVERIFY(std::memcmp(closed.raw(), whole.raw(), whole.byteSize()) == 0);
+        QVERIFY(detail::countNonzero(closed) >= detail::countNonzero(*v));
+      }
+    QVERIFY(detail::countNonzero(detail::closeMm(near, 3.0)) > detail::countNonzero(near) ||
+            detail::countNonzero(detail::closeMm(b, 3.0)) > detail::countNonzero(b));
   }
 
   void parameterDescriptionsAreConsistent() {

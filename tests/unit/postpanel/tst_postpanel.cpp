@@ -8,8 +8,13 @@
 #include <QSignalSpy>
 #include <QSlider>
 #include <QtTest>
+#include <cstring>
 
+#include "PhantomGaps.h"
 #include "phantom/Phantom.h"
+#include "post/PerirenalFat.h"
+#include "post/TemplateSample.h"
+#include "post/VesselReconnection.h"
 #include "widgets/PostController.h"
 #include "widgets/PostPanelHost.h"
 #include "widgets/PostRecompute.h"
@@ -52,6 +57,21 @@ bool waitApplied(PostController& c, const QString& step, int timeoutMs = 30000) 
   return false;
 }
 
+// The voxels of `mask` whose value is in `keep` (uint8), the rest background.
+Volume only(const Volume& mask, const std::vector<int>& keep) {
+  Volume out(mask.geometry(), PixelType::UInt8);
+  uint8_t* o = out.data<uint8_t>();
+  const uint8_t* p = mask.data<uint8_t>();
+  for (int64_t i = 0; i < mask.voxelCount(); ++i)
+    if (std::find(keep.begin(), keep.end(), int(p[i])) != keep.end()) o[i] = p[i];
+  return out;
+}
+
+bool sameVoxels(const Volume& a, const Volume& b) {
+  return a.geometry().sameGrid(b.geometry()) && a.pixelType() == b.pixelType() &&
+         std::memcmp(a.raw(), b.raw(), a.byteSize()) == 0;
+}
+
 }  // namespace
 
 class PostPanelTest : public QObject {
@@ -66,6 +86,8 @@ class PostPanelTest : public QObject {
   void vesselReportGoesToTheLog();
   void missingLabelsGiveAMessage();
   void mismatchedCtGivesAMessage();
+  void parameterMoveReusesThePreparation_data();
+  void parameterMoveReusesThePreparation();
 
  private:
   PhantomCase phantom_;
@@ -303,6 +325,92 @@ void PostPanelTest::mismatchedCtGivesAMessage() {
   QVERIFY2(panel.status("fat").contains("other_A.nii.gz") && panel.status("fat").contains("does not match"),
            qPrintable(panel.status("fat")));
   QCOMPARE(controller.resultLayer(PostStep::Fat), 0);
+}
+
+void PostPanelTest::parameterMoveReusesThePreparation_data() {
+  QTest::addColumn<QString>("step");
+  QTest::addColumn<QString>("key");
+  QTest::addColumn<double>("from");
+  QTest::addColumn<double>("to");
+  QTest::newRow("fat hu-max") << "fat" << "hu-max" << -30.0 << -60.0;
+  QTest::newRow("vessel max-angle-deg") << "vessel" << "max-angle-deg" << 60.0 << 30.0;
+  QTest::newRow("vessel radius-scale") << "vessel" << "radius-scale" << 1.0 << 1.8;
+  QTest::newRow("ureter radius-scale") << "ureter" << "radius-scale" << 1.0 << 1.8;
+  QTest::newRow("sample iterations") << "sample" << "iterations" << 60.0 << 5.0;
+}
+
+// A parameter move reuses the step's preparation and gives exactly what the
+// engine's one-shot call gives on the whole mask; a label the move left
+// unchanged keeps its mesh.
+void PostPanelTest::parameterMoveReusesThePreparation() {
+  QFETCH(QString, step);
+  QFETCH(QString, key);
+  QFETCH(double, from);
+  QFETCH(double, to);
+  const PostStep s = *postStepFromId(step.toStdString());
+  PostInputs in;
+  in.layerId = 1;
+  in.table = phantom_.table;
+  if (s == PostStep::Fat) {
+    in.mask = fatInput_;
+    in.ct = phantom_.arterial;
+  } else if (s == PostStep::Sample) {
+    in.mask = only(phantom_.labels, {pl::KidneyLeft, pl::KidneyRight, pl::Tumor});
+  } else {
+    in.mask = bench::withPhantomGaps(phantom_.labels);
+    in.ct = s == PostStep::Vessel ? phantom_.arterial : phantom_.delayed;
+  }
+  PostRegionCache cache;
+  const std::string k = key.toStdString();
+  const PostRunResult first = runPostStep(s, in, {{k, from}}, {}, cache, MeshOptions{});
+  QVERIFY(!first.timings.preparedCached);
+  QVERIFY(!first.meshes.empty());
+  const PostRunResult same = runPostStep(s, in, {{k, from}}, {}, cache, MeshOptions{});
+  QVERIFY(same.timings.preparedCached);
+  QVERIFY(sameVoxels(same.mask, first.mask));
+  QCOMPARE(same.timings.meshesMade, 0);
+  QCOMPARE(same.timings.meshesReused, int(first.meshes.size()));
+  for (size_t m = 0; m < same.meshes.size(); ++m)
+    QCOMPARE(same.meshes[m].surface.GetPointer(), first.meshes[m].surface.GetPointer());
+
+  const PostRunResult moved = runPostStep(s, in, {{k, to}}, {}, cache, MeshOptions{});
+  QVERIFY(moved.timings.preparedCached);
+  QVERIFY(!sameVoxels(moved.mask, first.mask));
+  QVERIFY(moved.timings.meshesMade > 0);
+
+  // The engine's one-shot call on the whole mask, its result labels kept.
+  const Volume* ct = in.ct.empty() ? nullptr : &in.ct;
+  Volume expected;
+  if (s == PostStep::Fat) {
+    post::FatParameters p;
+    p.set(k, to);
+    expected = post::computePerirenalFat(in.mask, in.table, ct, p).fat;
+  } else if (s == PostStep::Sample) {
+    // The panel carries the template within its region around the kidneys
+    // (the engine on the whole mask carries the ureters down to the bladder):
+    // the same as a run that prepares afresh.
+    PostRegionCache fresh;
+    const PostRunResult r = runPostStep(s, in, {{k, to}}, {}, fresh, MeshOptions{});
+    QVERIFY(!r.timings.preparedCached);
+    expected = r.mask;
+    post::SampleParameters p;
+    p.set(k, to);
+    const Volume whole = only(post::sampleTemplate(in.mask, in.table, post::loadTemplate(), p).mask,
+                              {pl::Artery, pl::Vein, pl::UreterLeft, pl::UreterRight});
+    // Within the region, what the panel carries is what the whole-mask run carries.
+    const uint8_t* w = whole.data<uint8_t>();
+    const uint8_t* m = moved.mask.data<uint8_t>();
+    int64_t differing = 0;
+    for (int64_t i = 0; i < whole.voxelCount(); ++i) differing += m[i] && w[i] != m[i];
+    QCOMPARE(differing, int64_t(0));
+  } else {
+    const auto structure = s == PostStep::Vessel ? post::TubularStructure::Artery : post::TubularStructure::Ureter;
+    auto p = post::ReconnectionParameters::defaults(structure);
+    p.set(k, to);
+    const post::ReconnectionResult r = post::reconnect(structure, in.mask, in.table, ct, p);
+    expected = s == PostStep::Vessel ? only(r.mask, {pl::Artery}) : only(r.mask, {pl::UreterLeft, pl::UreterRight});
+  }
+  QVERIFY(sameVoxels(moved.mask, expected));
 }
 
 QTEST_MAIN(PostPanelTest)
