@@ -144,22 +144,6 @@ const post::TemplateCase& shippedTemplate() {
 
 }  // namespace
 
-std::string postStepId(PostStep step) {
-  switch (step) {
-    case PostStep::Fat: return "fat";
-    case PostStep::Sample: return "sample";
-    case PostStep::Vessel: return "vessel";
-    case PostStep::Ureter: return "ureter";
-  }
-  return {};
-}
-
-std::optional<PostStep> postStepFromId(const std::string& id) {
-  for (PostStep s : {PostStep::Fat, PostStep::Sample, PostStep::Vessel, PostStep::Ureter})
-    if (postStepId(s) == id) return s;
-  return std::nullopt;
-}
-
 std::string postStepTitle(PostStep step) {
   switch (step) {
     case PostStep::Fat: return "Perirenal fat";
@@ -168,32 +152,6 @@ std::string postStepTitle(PostStep step) {
     case PostStep::Ureter: return "Ureter reconnection";
   }
   return {};
-}
-
-const std::vector<post::ParameterInfo>& postStepParameters(PostStep step) {
-  static const std::vector<post::ParameterInfo> vessel =
-      post::ReconnectionParameters::describe(post::TubularStructure::Artery);
-  static const std::vector<post::ParameterInfo> ureter =
-      post::ReconnectionParameters::describe(post::TubularStructure::Ureter);
-  switch (step) {
-    case PostStep::Fat: return post::FatParameters::describe();
-    case PostStep::Sample: return post::SampleParameters::describe();
-    case PostStep::Vessel: return vessel;
-    case PostStep::Ureter: break;
-  }
-  return ureter;
-}
-
-bool postStepUsesCt(PostStep step) {
-  return step != PostStep::Sample;
-}
-
-std::string postStepPreferredPhase(PostStep step) {
-  switch (step) {
-    case PostStep::Vessel: return "A";
-    case PostStep::Ureter: return "D";
-    default: return "";
-  }
 }
 
 std::string missingLabelsFor(PostStep step, const LabelTable& table,

@@ -23,22 +23,21 @@
 #include "mesh/LabelMesher.h"
 #include "post/Parameters.h"
 #include "post/PerirenalFat.h"
+#include "post/PostSteps.h"
 #include "post/TemplateSample.h"
 #include "post/VesselReconnection.h"
 
 namespace nephro::widgets {
 
-enum class PostStep { Fat, Sample, Vessel, Ureter };
+// The steps, their ids, parameters and CT phases as the engine names them.
+using post::PostStep;
+using post::postStepFromId;
+using post::postStepId;
+using post::postStepParameters;
+using post::postStepPreferredPhase;
+using post::postStepUsesCt;
 
-// "fat", "sample", "vessel", "ureter"
-std::string postStepId(PostStep step);
-std::optional<PostStep> postStepFromId(const std::string& id);
 std::string postStepTitle(PostStep step);
-// The step's parameters as the engine describes them.
-const std::vector<post::ParameterInfo>& postStepParameters(PostStep step);
-// Whether the step can use a CT, and which phase suits it ("A", "D" or "" for any).
-bool postStepUsesCt(PostStep step);
-std::string postStepPreferredPhase(PostStep step);
 
 // Empty when `table` (with `voxelCounts`, index = value) has the labels the
 // step needs; else one sentence saying what is missing.
