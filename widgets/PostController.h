@@ -94,7 +94,9 @@ class PostController : public QObject {
   PostPanelHost* panel_;
   std::shared_ptr<PostRegionCache> cache_ = std::make_shared<PostRegionCache>();
   MeshOptions meshOptions_;
-  int debounceMs_ = 150;
+  // Long enough to coalesce the values of one slider drag, short enough to leave
+  // most of the half second to the recompute (a stale run is cancelled anyway).
+  int debounceMs_ = 80;
   std::map<PostStep, StepState> steps_;
 };
 
