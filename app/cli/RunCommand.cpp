@@ -54,7 +54,8 @@ void runCase(const RunOptions& o) {
               report.totalSeconds, report.readSeconds);
   for (const auto& r : report.models)
     std::printf("  %-20s %s  preprocess %.1f s%s, network %.1f s, export %.1f s, write %.1f s\n", r.id.c_str(),
-                r.output.c_str(), r.preprocessSeconds, r.sharedPreprocessing ? " (shared)" : "", r.networkSeconds,
+                r.output.c_str(), r.preprocessSeconds,
+                r.sharedPreprocessing ? " (shared)" : r.sharedChannels ? " (channels shared)" : "", r.networkSeconds,
                 r.exportSeconds, r.writeSeconds);
   for (const auto& p : report.post)
     std::printf("  post %-15s %s  on %s%s, %.1f s: %s\n", p.step.c_str(), p.output.c_str(), p.primary.c_str(),

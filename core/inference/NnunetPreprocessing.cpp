@@ -128,7 +128,8 @@ std::string preprocessingKey(const NnunetModel& model) {
   return key.str();
 }
 
-PreprocessedCase preprocessCase(const NnunetModel& model, const std::vector<Volume>& channels, const Progress& progress) {
+PreprocessedCase preprocessCase(const NnunetModel& model, const std::vector<Volume>& channels, const Progress& progress,
+                                PreprocessedChannelCache* cache, const std::vector<std::string>& sources) {
   const auto t0 = std::chrono::steady_clock::now();
   if (static_cast<int>(channels.size()) != model.inputChannels())
     throw modelError(model.id, "needs " + std::to_string(model.inputChannels()) + " input channel(s), got " +
@@ -196,9 +197,46 @@ PreprocessedCase preprocessCase(const NnunetModel& model, const std::vector<Volu
   }
   progress.report(0.2, "preprocess");
 
+  const auto& cfg = model.configuration;
+  pre.shape = computeNewShape(cs, pre.originalSpacing, pre.targetSpacing);
+  for (int k = 0; k < 3; ++k)
+    if (pre.shape[k] < 1) throw inputError(model.id, "the image is too small to resample to the model's spacing");
+  const int64_t n = elementCount(pre.shape);
+  pre.data.resize(static_cast<size_t>(n) * data.size());
+
+  // A channel's result depends on its image, the crop, its normalisation and the
+  // resampling; a masked normalisation depends on every channel, so is not shared.
+  const bool masked = std::find(cfg.useMaskForNorm.begin(), cfg.useMaskForNorm.end(), true) != cfg.useMaskForNorm.end();
+  std::vector<std::string> keys(data.size());
+  std::vector<bool> fromCache(data.size(), false);
+  if (cache && sources.size() == data.size() && !masked) {
+    for (size_t c = 0; c < data.size(); ++c) {
+      std::ostringstream key;
+      key.precision(17);
+      key << sources[c] << "|tf" << tf[0] << tf[1] << tf[2] << "|crop";
+      for (int k = 0; k < 3; ++k) key << ' ' << pre.bboxBegin[k] << ' ' << pre.bboxEnd[k];
+      key << "|sp";
+      for (double v : cfg.spacing) key << ' ' << v;
+      key << "|rs" << cfg.resamplingData.order << cfg.resamplingData.orderZ
+          << (cfg.resamplingData.forceSeparateZ ? (*cfg.resamplingData.forceSeparateZ ? "T" : "F") : "N")
+          << cfg.resamplingData.anisotropyThreshold << "|" << cfg.normalizationSchemes[c];
+      if (cfg.normalizationSchemes[c] == "CTNormalization") {
+        const IntensityProperties& ip = model.plans.intensityProperties.at(static_cast<int>(c));
+        key << ' ' << ip.mean << ' ' << ip.std << ' ' << ip.percentile005 << ' ' << ip.percentile995;
+      }
+      keys[c] = key.str();
+      auto it = cache->channels.find(keys[c]);
+      if (it != cache->channels.end() && static_cast<int64_t>(it->second.size()) == n) {
+        std::copy(it->second.begin(), it->second.end(), pre.data.begin() + static_cast<int64_t>(c) * n);
+        fromCache[c] = true;
+        ++cache->reused;
+        data[c] = {};
+      }
+    }
+  }
+
   // Normalise (before resampling), float32 in-place operations as numpy does them.
   std::vector<uint8_t> nonzeroMask;
-  const auto& cfg = model.configuration;
   if (std::find(cfg.useMaskForNorm.begin(), cfg.useMaskForNorm.end(), true) != cfg.useMaskForNorm.end()) {
     nonzeroMask.assign(static_cast<size_t>(elementCount(cs)), 0);
     for (const auto& ch : data)
@@ -207,6 +245,7 @@ PreprocessedCase preprocessCase(const NnunetModel& model, const std::vector<Volu
     nonzeroMask = fillHoles(std::move(nonzeroMask), cs);
   }
   for (size_t c = 0; c < data.size(); ++c) {
+    if (fromCache[c]) continue;
     auto& x = data[c];
     const std::string& scheme = cfg.normalizationSchemes[c];
     if (scheme == "CTNormalization") {
@@ -239,12 +278,8 @@ PreprocessedCase preprocessCase(const NnunetModel& model, const std::vector<Volu
   progress.throwIfCancelled();
 
   // Resample each channel to the target spacing.
-  pre.shape = computeNewShape(cs, pre.originalSpacing, pre.targetSpacing);
-  for (int k = 0; k < 3; ++k)
-    if (pre.shape[k] < 1) throw inputError(model.id, "the image is too small to resample to the model's spacing");
-  const int64_t n = elementCount(pre.shape);
-  pre.data.resize(static_cast<size_t>(n) * data.size());
   for (size_t c = 0; c < data.size(); ++c) {
+    if (fromCache[c]) continue;
     float* dst = pre.data.data() + c * n;
     if (pre.shape == cs) {
       std::copy(data[c].begin(), data[c].end(), dst);
@@ -255,6 +290,7 @@ PreprocessedCase preprocessCase(const NnunetModel& model, const std::vector<Volu
       std::vector<double> r = resampleChannel(std::move(d), cs, pre.shape, pre.originalSpacing, pre.targetSpacing, cfg.resamplingData);
       for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(r[i]);
     }
+    if (!keys[c].empty()) cache->channels[keys[c]].assign(dst, dst + n);
     progress.report(0.3 + 0.7 * static_cast<double>(c + 1) / static_cast<double>(data.size()), "preprocess");
     progress.throwIfCancelled();
   }

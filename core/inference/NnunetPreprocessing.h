@@ -6,6 +6,7 @@
 // steps and the fp16 Gaussian importance map.
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,9 +45,21 @@ struct Logits {
 // images gives the same network input (so a case can share it).
 std::string preprocessingKey(const NnunetModel& model);
 
+// Network-resolution channels already preprocessed for one case, so that a
+// model reading the same image with the same crop, normalisation and
+// resampling as an earlier model takes them instead of computing them again
+// (vessel's P channel and tumor's P input, say).
+struct PreprocessedChannelCache {
+  std::map<std::string, std::vector<float>> channels;  // by channel key
+  int reused = 0;                                      // channels taken from the cache so far
+};
+
 // Channels must share one grid; they are cast to float32 as nnU-Net's reader does.
+// With `cache` and `sources` (one name per channel for the image it is, e.g. the
+// phase), identical channels are shared through the cache.
 PreprocessedCase preprocessCase(const NnunetModel& model, const std::vector<Volume>& channels,
-                                const Progress& progress = {});
+                                const Progress& progress = {}, PreprocessedChannelCache* cache = nullptr,
+                                const std::vector<std::string>& sources = {});
 
 // Mask in the input's geometry: uint8, or uint16 when a label value exceeds 254.
 Volume exportSegmentation(const NnunetModel& model, const Logits& logits, const PreprocessedCase& pre,

@@ -100,6 +100,7 @@ json recordJson(const ModelRunRecord& r) {
               {"output_phase", r.outputPhase},
               {"output", r.output},
               {"shared_preprocessing", r.sharedPreprocessing},
+              {"shared_channels", r.sharedChannels},
               {"tiles", r.tiles},
               {"seconds", {{"preprocess", r.preprocessSeconds}, {"network", r.networkSeconds}, {"export", r.exportSeconds},
                            {"write", r.writeSeconds}}}};
@@ -179,6 +180,7 @@ CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds,
   std::map<std::string, size_t> lastUse;
   for (size_t i = 0; i < plan.size(); ++i) lastUse[plan[i].preprocessKey] = i;
   std::map<std::string, inference::PreprocessedCase> cache;
+  inference::PreprocessedChannelCache channelCache;  // single channels shared across models
   std::vector<CaseLayer> layers;
   // Progress: reading 10 %, models up to `modelsEnd`, then post steps and meshes.
   const double modelsEnd = 1.0 - 0.08 * steps.post.size() - (steps.mesh ? 0.05 : 0.0);
@@ -190,13 +192,24 @@ CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds,
     mp.throwIfCancelled();
     inference::NnunetPredictor predictor(p.model, predictorOptions(p.manifest, options));
     bool shared = true;
+    int sharedChannels = 0;
     double preSeconds = 0;
     auto it = cache.find(p.preprocessKey);
     if (it == cache.end()) {
       shared = false;
       const auto tp = Clock::now();
       std::vector<Volume> channels = channelsFor(c, p, stage.sub(0.0, 0.02));
-      it = cache.emplace(p.preprocessKey, inference::preprocessCase(p.model, channels, stage.sub(0.02, 0.1))).first;
+      // Names of the images the channels are: a phase, or a phase resampled into another's grid.
+      std::vector<std::string> sources;
+      for (size_t ch = 0; ch < channels.size(); ++ch) {
+        const std::string& ph = p.inputPhases[ch];
+        sources.push_back(channels[ch].geometry().sameGrid(c.phase(ph).geometry()) ? ph : ph + "@" + p.outputPhase);
+      }
+      const int reusedBefore = channelCache.reused;
+      it = cache.emplace(p.preprocessKey, inference::preprocessCase(p.model, channels, stage.sub(0.02, 0.1), &channelCache,
+                                                                    sources))
+               .first;
+      sharedChannels = channelCache.reused - reusedBefore;
       preSeconds = secondsSince(tp);
     }
     inference::Logits logits = predictor.predictLogits(it->second, stage.sub(0.1, 0.9));
@@ -208,6 +221,7 @@ CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds,
 
     ModelRunRecord r = recordFor(p, predictor);
     r.sharedPreprocessing = shared;
+    r.sharedChannels = shared ? static_cast<int>(p.inputPhases.size()) : sharedChannels;
     r.preprocessSeconds = preSeconds;
     r.exportSeconds = exportSeconds;
     const auto tw = Clock::now();

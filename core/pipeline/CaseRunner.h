@@ -35,7 +35,8 @@ struct ModelRunRecord {
   std::vector<std::string> inputPhases;  // per channel
   std::string outputPhase;
   std::string output;
-  bool sharedPreprocessing = false;
+  bool sharedPreprocessing = false;  // the whole network input came from an earlier model
+  int sharedChannels = 0;            // input channels taken from an earlier model's preprocessing
   double preprocessSeconds = 0, networkSeconds = 0, exportSeconds = 0, writeSeconds = 0;
   int64_t tiles = 0;
 };

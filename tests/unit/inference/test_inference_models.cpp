@@ -236,6 +236,7 @@ class InferenceModelsTest : public QObject {
     QVERIFY(LabelTable::hasSidecar(out + "/dual_ap.nii.gz"));
     // single_any takes P (preferred) and writes in P's space.
     QCOMPARE(r.models[1].inputPhases, (std::vector<std::string>{"P"}));
+    QCOMPARE(r.models[1].sharedChannels, 0);  // dual_ap saw P resampled into A's grid: another image
     QVERIFY(readVolume(out + "/single_any.nii.gz").geometry().sameGrid(readImageInfo(caseDir + "/case01_P.nii.gz").geometry));
     auto prov = nlohmann::json::parse(std::ifstream(out + "/provenance.json"));
     QCOMPARE(prov.at("models").size(), size_t(2));
@@ -250,6 +251,39 @@ class InferenceModelsTest : public QObject {
     QVERIFY(!r2.models[0].sharedPreprocessing);
     QVERIFY(r2.models[1].sharedPreprocessing);
     fs::remove(modelsDir_ + "/single_any_copy.json");
+  }
+
+  void singleChannelsSharedBetweenModels() {
+    // A and P on one grid: a two-channel A+P model and a P model at the same
+    // spacing and normalisation preprocess P identically; the second takes it.
+    const std::string caseDir = root_ + "/case03";
+    fs::create_directories(caseDir);
+    Geometry g;
+    g.size = {30, 26, 14};
+    g.spacing = {1.5, 1.5, 2.5};
+    writeVolume(ctVolume(g), caseDir + "/case03_A.nii.gz");
+    writeVolume(ctVolume(g, 40), caseDir + "/case03_P.nii.gz");
+    test::TinyModelSpec two;
+    two.channels = 2;
+    test::writeTinyModel(modelsDir_ + "/dual_iso", two);
+    writeManifest(modelsDir_, "dual_iso_ap", "dual_iso", R"([{"channel": 0, "phase": "A"}, {"channel": 1, "phase": "P"}])", "A");
+    writeManifest(modelsDir_, "single_p", "single", R"([{"channel": 0, "phase": "P"}])", "P");
+    pipeline::ModelRunOptions o;
+    o.modelsDirectory = modelsDir_;
+    pipeline::Case both = pipeline::Case::fromFolder(caseDir);
+    const pipeline::CaseRunReport r = pipeline::runModelsOnCase(both, {"dual_iso_ap", "single_p"}, root_ + "/case03_both", o);
+    QCOMPARE(r.models[0].sharedChannels, 0);
+    QVERIFY(!r.models[1].sharedPreprocessing);
+    QCOMPARE(r.models[1].sharedChannels, 1);
+    pipeline::Case alone = pipeline::Case::fromFolder(caseDir);
+    const pipeline::CaseRunReport r1 = pipeline::runModelsOnCase(alone, {"single_p"}, root_ + "/case03_alone", o);
+    QCOMPARE(r1.models[0].sharedChannels, 0);
+    const Volume shared = readVolume(root_ + "/case03_both/single_p.nii.gz");
+    const Volume own = readVolume(root_ + "/case03_alone/single_p.nii.gz");
+    QVERIFY(shared.geometry() == own.geometry());
+    QVERIFY(std::memcmp(shared.raw(), own.raw(), own.byteSize()) == 0);
+    fs::remove(modelsDir_ + "/dual_iso_ap.json");
+    fs::remove(modelsDir_ + "/single_p.json");
   }
 
   void badCasesAreInputErrorsWithoutOutput() {
