@@ -1,6 +1,8 @@
 // nephro3d run --case DIR --models vessel,ureter [--post fat,vessel] [--mesh] --out DIR:
 // every chosen model on one read of the case, then post-processing and meshes.
 #include <cstdio>
+#include <cctype>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -17,6 +19,7 @@ namespace {
 
 struct RunOptions {
   std::string caseDir;
+  std::map<std::string, std::string> phaseFiles;  // --image-a/-p/-d instead of --case
   std::vector<std::string> models;
   std::string out;
   std::string device = "auto";
@@ -29,7 +32,10 @@ struct RunOptions {
 void runCase(const RunOptions& o) {
   const pipeline::CaseSteps steps = o.steps.steps();  // usage errors before any read
   Progress progress = terminalProgress(o.quiet);
-  pipeline::Case c = pipeline::Case::fromFolder(o.caseDir);
+  if (o.caseDir.empty() == o.phaseFiles.empty())
+    throw usageError("run needs either --case DIR or the phase images (--image-a/--image-p/--image-d)");
+  pipeline::Case c = o.caseDir.empty() ? pipeline::Case::fromFiles(o.phaseFiles) : pipeline::Case::fromFolder(o.caseDir);
+  const std::string caseName = o.caseDir.empty() ? o.phaseFiles.begin()->second : o.caseDir;
   std::vector<std::string> models;
   for (const auto& item : o.models) {
     std::stringstream ss(item);
@@ -39,7 +45,7 @@ void runCase(const RunOptions& o) {
   }
   if (models.empty() || (models.size() == 1 && models[0] == "all")) {
     models = pipeline::modelsAvailableFor(c);
-    if (models.empty()) throw inputError(o.caseDir, "no registered model with files present can run on this case's phases");
+    if (models.empty()) throw inputError(caseName, "no registered model with files present can run on this case's phases");
   }
   pipeline::ModelRunOptions ro;
   ro.device = o.device == "cpu" ? inference::DeviceChoice::Cpu
@@ -69,7 +75,13 @@ void runCase(const RunOptions& o) {
 RegisterCommand reg(41, [](CLI::App& root) {
   auto o = std::make_shared<RunOptions>();
   CLI::App* sub = root.add_subcommand("run", "Run several models on one case, reading each phase once");
-  sub->add_option("--case", o->caseDir, "Case folder (*_A/_P/_D or *_0000/_0001/_0002 images)")->required();
+  sub->add_option("--case", o->caseDir, "Case folder (*_A/_P/_D or *_0000/_0001/_0002 images)");
+  for (const char* phase : {"A", "P", "D"}) {
+    const std::string ph = phase;
+    sub->add_option_function<std::string>(
+        "--image-" + std::string(1, static_cast<char>(std::tolower(phase[0]))),
+        [o, ph](const std::string& path) { o->phaseFiles[ph] = path; }, "Phase " + ph + " image (instead of --case)");
+  }
   sub->add_option("--models", o->models, "Model ids, comma-separated (default: every model the case can run)");
   sub->add_option("--out", o->out, "Output folder: <model>.nii.gz + .json per model, provenance.json")->required();
   sub->add_option("--device", o->device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));

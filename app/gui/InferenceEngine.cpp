@@ -2,7 +2,9 @@
 
 #include <QProcess>
 #include <QRegularExpression>
+#include <filesystem>
 #include <memory>
+#include <set>
 
 #include "common/Resources.h"
 #include "gui/EngineProcess.h"
@@ -39,6 +41,34 @@ void EngineCatalog::applyEngineListing(const QString& listing) {
   }
 }
 
+QStringList engineRunArguments(const std::vector<std::string>& modelIds,
+                               const std::map<std::string, std::string>& phaseFiles,
+                               const std::string& device, const std::string& outDir) {
+  QStringList ids;
+  for (const auto& id : modelIds) ids << QString::fromStdString(id);
+  QStringList args{"run", "--models", ids.join(',')};
+  for (const auto& [phase, file] : phaseFiles)
+    args << "--image-" + QString::fromStdString(phase).toLower() << QString::fromStdString(file);
+  args << "--out" << QString::fromStdString(outDir) << "--device" << QString::fromStdString(device);
+  return args;
+}
+
+Progress watchWrittenModels(const Progress& progress, const std::string& outDir,
+                            std::function<void(const std::string&, const std::string&)> written) {
+  auto seen = std::make_shared<std::set<std::string>>();
+  return Progress(
+      [progress, outDir, written, seen](double f, const std::string& stage) {
+        progress.report(f, stage);
+        static const std::string suffix = ": written";
+        if (stage.size() <= suffix.size() || stage.compare(stage.size() - suffix.size(), suffix.size(), suffix) != 0)
+          return;
+        const std::string id = stage.substr(0, stage.size() - suffix.size());
+        if (seen->insert(id).second)
+          written(id, (std::filesystem::path(outDir) / (id + ".nii.gz")).string());
+      },
+      progress.cancelFlag());
+}
+
 void installInferenceEngine(MainWindow& window) {
   QString modelsFolder;
   try {
@@ -46,14 +76,10 @@ void installInferenceEngine(MainWindow& window) {
   } catch (const std::exception&) {
   }
   auto catalog = std::make_shared<EngineCatalog>(modelsFolder);
-  auto run = [](const std::string& modelId, const std::map<std::string, std::string>& phaseFiles,
-                const std::string& device, const std::string& outPath, const Progress& progress) {
-    QStringList args{"infer", QString::fromStdString(modelId)};
-    for (const auto& [phase, file] : phaseFiles)
-      args << "--image-" + QString::fromStdString(phase).toLower() << QString::fromStdString(file);
-    args << "--out" << QString::fromStdString(outPath) << "--device"
-         << QString::fromStdString(device);
-    runEngine(args, progress);
+  auto run = [](const std::vector<std::string>& modelIds, const std::map<std::string, std::string>& phaseFiles,
+                const std::string& device, const std::string& outDir, const MainWindow::ModelWrittenFunction& written,
+                const Progress& progress) {
+    runEngine(engineRunArguments(modelIds, phaseFiles, device, outDir), watchWrittenModels(progress, outDir, written));
   };
   window.setModelEngine(catalog, run);
 

@@ -3,9 +3,14 @@
 // with the Qt 6 window, so models run in the headless engine as a child
 // process (EngineProcess.h): the catalog comes from the manifests (plain JSON)
 // refined by what `nephro3d-engine models` reports (files present, device),
-// and a run is `nephro3d-engine infer`.
+// and a run is one `nephro3d-engine run` over all the chosen models.
 #include <QString>
+#include <QStringList>
+#include <map>
+#include <string>
 #include <vector>
+
+#include "common/Progress.h"
 
 #include "widgets/ModelCatalog.h"
 
@@ -29,5 +34,15 @@ class EngineCatalog : public widgets::ModelCatalog {
 
 // Gives the window the registry's models and the ability to run them.
 void installInferenceEngine(MainWindow& window);
+
+// `nephro3d-engine run` arguments for the models on the phase files ("A" -> path).
+QStringList engineRunArguments(const std::vector<std::string>& modelIds,
+                               const std::map<std::string, std::string>& phaseFiles,
+                               const std::string& device, const std::string& outDir);
+
+// Passes the engine's progress on and calls written(id, outDir/<id>.nii.gz) once
+// per model when its "<id>: written" stage arrives.
+Progress watchWrittenModels(const Progress& progress, const std::string& outDir,
+                            std::function<void(const std::string&, const std::string&)> written);
 
 }  // namespace nephro::gui

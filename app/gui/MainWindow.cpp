@@ -670,23 +670,21 @@ void MainWindow::runModels(const QStringList& models, const QString& device) {
   const std::string dev = device.toStdString();
   const int generation = studyGeneration_;
   startJob(job, [self, run, models, phaseFiles, dev, outDir, generation](const Progress& progress) {
-    const double share = 1.0 / models.size();
-    for (int i = 0; i < models.size(); ++i) {
-      progress.throwIfCancelled();
-      const std::string id = models[i].toStdString();
-      const std::string out = QDir(outDir).filePath(models[i] + ".nii.gz").toStdString();
-      run(id, phaseFiles, dev, out, progress.sub(i * share, (i + 1) * share));
+    std::vector<std::string> ids;
+    for (const QString& m : models) ids.push_back(m.toStdString());
+    // Each mask becomes a layer while the engine goes on with the next model.
+    auto written = [self, generation](const std::string& id, const std::string& out) {
       Volume mask = readVolume(out);
-      const LabelTable table =
-          LabelTable::hasSidecar(out) ? LabelTable::readSidecar(out) : LabelTable{};
-      const QString name = models[i];
+      const LabelTable table = LabelTable::hasSidecar(out) ? LabelTable::readSidecar(out) : LabelTable{};
+      const QString name = QString::fromStdString(id);
       const QString path = QString::fromStdString(out);
       widgets::postToGui(self, [self, mask, table, name, path, generation] {
         if (self->studyGeneration_ != generation) return;
         const int layerId = self->workspace_->addLayer(name, mask, table, path);
         self->buildMeshes(layerId);
       });
-    }
+    };
+    run(ids, phaseFiles, dev, outDir.toStdString(), written, progress);
   });
 }
 

@@ -44,11 +44,15 @@ class MainWindow : public QMainWindow {
                       QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  // Runs one model on the phase files ("A" -> path) and writes its mask (with
-  // the label sidecar) to outPath; runs on a worker thread.
+  // Runs the models on the phase files ("A" -> path) in one engine run, so each
+  // phase is read once; each mask (with its label sidecar) goes to
+  // outDir/<id>.nii.gz and `written(id, path)` is called as soon as it is there.
+  // Runs on a worker thread.
+  using ModelWrittenFunction = std::function<void(const std::string& modelId, const std::string& path)>;
   using ModelRunFunction = std::function<void(
-      const std::string& modelId, const std::map<std::string, std::string>& phaseFiles,
-      const std::string& device, const std::string& outPath, const Progress& progress)>;
+      const std::vector<std::string>& modelIds, const std::map<std::string, std::string>& phaseFiles,
+      const std::string& device, const std::string& outDir, const ModelWrittenFunction& written,
+      const Progress& progress)>;
   // The inference engine: its models and devices, and how to run a model.
   void setModelEngine(std::shared_ptr<widgets::ModelCatalog> catalog, ModelRunFunction run);
 

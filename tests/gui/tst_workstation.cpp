@@ -76,7 +76,33 @@ class WorkstationTest : public QObject {
  private slots:
   void opensPhantomBuildsMeshesAndShowsThem();
   void engineListingRefinesTheModelCatalog();
+  void chosenModelsRunInOneEngineRun();
 };
+
+void WorkstationTest::chosenModelsRunInOneEngineRun() {
+  const QStringList args = gui::engineRunArguments({"vessel", "ureter"}, {{"A", "/s/a.nii.gz"}, {"D", "/s/d.nii.gz"}},
+                                                   "cpu", "/tmp/out");
+  QCOMPARE(args, QStringList({"run", "--models", "vessel,ureter", "--image-a", "/s/a.nii.gz", "--image-d",
+                              "/s/d.nii.gz", "--out", "/tmp/out", "--device", "cpu"}));
+  // The engine's "<id>: written" stage hands each mask over once, while progress passes through.
+  std::vector<std::pair<std::string, std::string>> written;
+  std::vector<double> fractions;
+  const Progress outer([&](double f, const std::string&) { fractions.push_back(f); });
+  const Progress watched = gui::watchWrittenModels(
+      outer, "/tmp/out", [&](const std::string& id, const std::string& path) { written.emplace_back(id, path); });
+  watched.report(0.1, "reading A");
+  watched.report(0.3, "vessel: network");
+  watched.report(0.5, "vessel: written");
+  watched.report(0.5, "vessel: written");
+  watched.report(0.7, "ureter: export");
+  watched.report(0.9, "ureter: written");
+  watched.report(1.0, "post vessel: written out");
+  QCOMPARE(int(fractions.size()), 7);
+  QCOMPARE(int(written.size()), 2);
+  QCOMPARE(written[0].first, std::string("vessel"));
+  QCOMPARE(written[0].second, std::string("/tmp/out/vessel.nii.gz"));
+  QCOMPARE(written[1].first, std::string("ureter"));
+}
 
 void WorkstationTest::engineListingRefinesTheModelCatalog() {
   const QString dir = QString::fromStdString(test::scratchDir("gui_engine_catalog"));

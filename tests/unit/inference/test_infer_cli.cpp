@@ -110,6 +110,29 @@ class InferCliTest : public QObject {
     QVERIFY(fs::exists(dir_ + "/run/meshes/tinykidney/kidney.stl"));
   }
 
+  void runOnPhaseFiles() {
+    // The phases given one by one instead of a case folder: the same mask as the model alone.
+    std::string out;
+    const int rc = test::runNephro3d("run --quiet --models tiny --image-d '" + dir_ + "/ct.nii.gz' --out '" + dir_ + "/run-files'", &out);
+    QVERIFY2(rc == 0, out.c_str());
+    QCOMPARE(test::runNephro3d("infer tiny --quiet --image-d '" + dir_ + "/ct.nii.gz' --out '" + dir_ + "/run-files-alone.nii.gz'", &out), 0);
+    const Volume inRun = readVolume(dir_ + "/run-files/tiny.nii.gz");
+    const Volume alone = readVolume(dir_ + "/run-files-alone.nii.gz");
+    QVERIFY(inRun.geometry() == alone.geometry());
+    QVERIFY(std::memcmp(inRun.raw(), alone.raw(), alone.byteSize()) == 0);
+    QVERIFY(fs::exists(dir_ + "/run-files/provenance.json"));
+    // Neither a case nor phase images, or both: usage errors, nothing written.
+    QCOMPARE(test::runNephro3d("run --quiet --models tiny --out '" + dir_ + "/run-none'", &out), 2);
+    QCOMPARE(test::runNephro3d("run --quiet --models tiny --case '" + dir_ + "/case' --image-d '" + dir_ +
+                                   "/ct.nii.gz' --out '" + dir_ + "/run-none'",
+                               &out),
+             2);
+    QVERIFY(!fs::exists(dir_ + "/run-none/tiny.nii.gz"));
+    // A phase the model does not read: input error naming the model.
+    QCOMPARE(test::runNephro3d("run --quiet --models tiny --image-a '" + dir_ + "/ct.nii.gz' --out '" + dir_ + "/run-none'", &out), 3);
+    QVERIFY2(out.find("tiny") != std::string::npos, out.c_str());
+  }
+
   void batchReportsFailuresAndResumes() {
     fs::create_directories(dir_ + "/in/good");
     fs::create_directories(dir_ + "/in/bad");
