@@ -55,8 +55,8 @@ OLDER = {"features": [8, 16, 32], "patch": [32, 48, 48], "train_seeds": [101, 10
 MODELS = {
     # vessel and ureter are still the older generation (the four-stage network at 400 iterations did
     # not learn the renal vessels; see README, Models).
-    # fine_tune: the second stage (--continue-shipped) that took the artery from 0.76 towards its target,
-    # with more patches centred on a foreground class.
+    # fine_tune: a second stage (--continue-shipped) from the shipped weights, with more patches centred
+    # on a foreground class (vessel: for the renal arteries).
     "vessel": dict(OLDER, phases=["A", "P"], folder="demo/vessel", iterations=1400, seed=7,
                    fine_tune=dict(iterations=1500, foreground_fraction=0.8, seed=17),
                    classes=[("kidney", [KIDNEY_LEFT, KIDNEY_RIGHT, TUMOR]), ("artery", [ARTERY]), ("vein", [VEIN])]),
@@ -64,16 +64,16 @@ MODELS = {
                    classes=[("kidney", [KIDNEY_LEFT, KIDNEY_RIGHT, TUMOR]), ("ureter", [URETER_LEFT, URETER_RIGHT])]),
     "tumor": dict(CURRENT, phases=["P"], folder="demo/tumor", iterations=400, seed=9,
                   classes=[("kidney", [KIDNEY_LEFT, KIDNEY_RIGHT]), ("tumor", [TUMOR])]),
-    # The whole-body demo works at a coarser spacing with a patch that spans the body's width, so every
-    # window sees the midline: left and right organs are told apart by where they lie.
-    "totalseg": dict(CURRENT, phases=["P"], folder="demo/totalseg", iterations=500, seed=10, spacing=[4.0, 3.75, 3.75],
-                     patch=[64, 80, 80],
+    # The whole-body demo works at a coarser spacing, where the patch spans most of the body's width and
+    # every sliding window holds the midline: left and right organs are told apart by where they lie.
+    "totalseg": dict(CURRENT, phases=["P"], folder="demo/totalseg", iterations=600, seed=10, spacing=[4.0, 3.75, 3.75],
                      classes=[("spleen", [SPLEEN]), ("kidney_right", [KIDNEY_RIGHT]), ("kidney_left", [KIDNEY_LEFT, TUMOR]),
                               ("liver", [LIVER]), ("urinary_bladder", [BLADDER]), ("aorta", [AORTA]),
                               ("inferior_vena_cava", [IVC]), ("iliac_artery_left", [ILIAC_L]),
                               ("iliac_artery_right", [ILIAC_R]), ("vertebrae", [VERTEBRAE])]),
     # Older versions kept for comparison: the older network at a coarser spacing.
     "kidney_tumor_legacy": dict(OLDER, phases=["P"], folder="legacy/kidney_tumor", iterations=700, seed=11,
+                                fine_tune=dict(iterations=800, foreground_fraction=0.8, seed=21),
                                 spacing=[4.0, 3.75, 3.75],
                                 classes=[("kidney", [KIDNEY_LEFT, KIDNEY_RIGHT]), ("tumor", [TUMOR])]),
     "ureter_legacy": dict(OLDER, phases=["D"], folder="legacy/ureter", iterations=700, seed=13, foreground_fraction=0.67,
