@@ -11,6 +11,7 @@
 #include <torch/script.h>
 
 #include "common/Error.h"
+#include "common/HeapTuning.h"
 
 namespace nephro::inference {
 namespace {
@@ -207,6 +208,7 @@ struct NnunetPredictor::Impl {
 };
 
 NnunetPredictor::NnunetPredictor(NnunetModel model, PredictorOptions options) : impl_(std::make_unique<Impl>()) {
+  keepLargeBuffersInHeap();  // the network's activations are reallocated on every forward call
   impl_->model = std::move(model);
   impl_->options = options;
   const NnunetModel& m = impl_->model;
