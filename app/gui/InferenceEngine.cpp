@@ -53,17 +53,19 @@ QStringList engineRunArguments(const std::vector<std::string>& modelIds,
   return args;
 }
 
-Progress watchWrittenModels(const Progress& progress, const std::string& outDir,
+Progress watchWrittenModels(const Progress& progress, const std::vector<std::string>& modelIds,
+                            const std::string& outDir,
                             std::function<void(const std::string&, const std::string&)> written) {
   auto seen = std::make_shared<std::set<std::string>>();
+  const std::set<std::string> wanted(modelIds.begin(), modelIds.end());
   return Progress(
-      [progress, outDir, written, seen](double f, const std::string& stage) {
+      [progress, wanted, outDir, written, seen](double f, const std::string& stage) {
         progress.report(f, stage);
         static const std::string suffix = ": written";
         if (stage.size() <= suffix.size() || stage.compare(stage.size() - suffix.size(), suffix.size(), suffix) != 0)
           return;
         const std::string id = stage.substr(0, stage.size() - suffix.size());
-        if (seen->insert(id).second)
+        if (wanted.count(id) && seen->insert(id).second)
           written(id, (std::filesystem::path(outDir) / (id + ".nii.gz")).string());
       },
       progress.cancelFlag());
@@ -79,7 +81,7 @@ void installInferenceEngine(MainWindow& window) {
   auto run = [](const std::vector<std::string>& modelIds, const std::map<std::string, std::string>& phaseFiles,
                 const std::string& device, const std::string& outDir, const MainWindow::ModelWrittenFunction& written,
                 const Progress& progress) {
-    runEngine(engineRunArguments(modelIds, phaseFiles, device, outDir), watchWrittenModels(progress, outDir, written));
+    runEngine(engineRunArguments(modelIds, phaseFiles, device, outDir), watchWrittenModels(progress, modelIds, outDir, written));
   };
   window.setModelEngine(catalog, run);
 

@@ -41,8 +41,9 @@ QStringList engineRunArguments(const std::vector<std::string>& modelIds,
                                const std::string& device, const std::string& outDir);
 
 // Passes the engine's progress on and calls written(id, outDir/<id>.nii.gz) once
-// per model when its "<id>: written" stage arrives.
-Progress watchWrittenModels(const Progress& progress, const std::string& outDir,
+// per model of modelIds when its "<id>: written" stage arrives.
+Progress watchWrittenModels(const Progress& progress, const std::vector<std::string>& modelIds,
+                            const std::string& outDir,
                             std::function<void(const std::string&, const std::string&)> written);
 
 }  // namespace nephro::gui

@@ -149,7 +149,7 @@ PostRunRecord runPostOnCase(Case& c, std::vector<CaseLayer>& layers, const post:
   tx.commit();
   layers.push_back(CaseLayer{"post_" + stepId, primary.phase, std::move(r.mask), r.table});
   record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  progress.report(1.0, "post " + stepId + ": written");
+  progress.report(1.0, "written");  // the case runner names the step
   return record;
 }
 
