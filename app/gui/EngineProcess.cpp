@@ -32,6 +32,8 @@ QString stripPrefix(QString line) {
 }  // namespace
 
 QString engineExecutable() {
+  // NEPHRO3D_ENGINE names another engine (an installation elsewhere, or a test's build tree).
+  if (const QByteArray custom = qgetenv("NEPHRO3D_ENGINE"); !custom.isEmpty()) return QString::fromLocal8Bit(custom);
   const QString dir = QCoreApplication::instance() ? QCoreApplication::applicationDirPath()
                                                    : QFileInfo("/proc/self/exe").symLinkTarget().section('/', 0, -2);
   return QDir(dir).filePath("nephro3d-engine");

@@ -3,7 +3,8 @@
 // with the Qt 6 window, so models run in the headless engine as a child
 // process (EngineProcess.h): the catalog comes from the manifests (plain JSON)
 // refined by what `nephro3d-engine models` reports (files present, device),
-// and a run is one `nephro3d-engine run` over all the chosen models.
+// and a run is one `nephro3d-engine run` over all the chosen models (NEPHRO3D_ENGINE
+// names another engine binary).
 #include <QString>
 #include <QStringList>
 #include <map>

@@ -11,11 +11,13 @@
 #include <QTimer>
 #include <QtTest>
 #include <cmath>
+#include <map>
 
 #include "TestSupport.h"
 #include "gui/InferenceEngine.h"
 #include "gui/MainWindow.h"
 #include "gui/Style.h"
+#include "image/VolumeIO.h"
 #include "phantom/Phantom.h"
 
 using namespace nephro;
@@ -77,7 +79,40 @@ class WorkstationTest : public QObject {
   void opensPhantomBuildsMeshesAndShowsThem();
   void engineListingRefinesTheModelCatalog();
   void chosenModelsRunInOneEngineRun();
+  void ranModelsBecomeLayers();
 };
+
+void WorkstationTest::ranModelsBecomeLayers() {
+  // The window's whole path: the model panel's request, one engine run as a
+  // child process, each mask read back as a layer in its phase's geometry.
+  const std::string dir = test::scratchDir("gui_run_models");
+  PhantomOptions options;
+  options.size = PhantomSize::Small;
+  options.seed = 1;
+  writePhantom(generatePhantom(options), dir);
+  qputenv("NEPHRO3D_ENGINE", QByteArray(NEPHRO3D_BINARY_DIR) + "/bin/nephro3d-engine");
+  auto prefs = std::make_unique<widgets::Preferences>(QString::fromStdString(dir + "/prefs.ini"));
+  gui::MainWindow window(std::move(prefs));
+  gui::installInferenceEngine(window);
+  std::vector<widgets::StudyFile> phases;
+  for (const auto& f : widgets::classifyStudyFiles({QString::fromStdString(dir)}))
+    if (widgets::phaseOfRole(f.role).has_value()) phases.push_back(f);
+  window.openStudy(phases);
+  QTRY_VERIFY_WITH_TIMEOUT(window.workspace()->loadedPhases().size() == 3 && !window.busy(), 60000);
+  emit window.modelPanel()->runRequested({"ureter", "vessel"}, "cpu");
+  QTRY_VERIFY_WITH_TIMEOUT(window.workspace()->layers().size() == 2, 180000);
+  QTRY_VERIFY_WITH_TIMEOUT(!window.busy(), 60000);
+  const Geometry a = readVolume(dir + "/phantom_A.nii.gz").geometry();
+  const Geometry d = readVolume(dir + "/phantom_D.nii.gz").geometry();
+  std::map<QString, const widgets::Layer*> byName;
+  for (const auto& l : window.workspace()->layers()) byName[l.name] = &l;
+  QVERIFY(byName.count("ureter") && byName.count("vessel"));
+  QVERIFY(byName["ureter"]->mask.geometry() == d);
+  QVERIFY(byName["vessel"]->mask.geometry() == a);
+  // The label tables came with the masks.
+  QVERIFY(byName["vessel"]->table.findByName("artery") != nullptr);
+  QVERIFY(!byName["ureter"]->meshes.empty());
+}
 
 void WorkstationTest::chosenModelsRunInOneEngineRun() {
   const QStringList args = gui::engineRunArguments({"vessel", "ureter"}, {{"A", "/s/a.nii.gz"}, {"D", "/s/d.nii.gz"}},
