@@ -207,13 +207,24 @@ double diceThrough(const Volume& patientBinary, const Volume& templateBinary, co
   const uint8_t* p = patientBinary.data<uint8_t>();
   const uint8_t* t = templateBinary.data<uint8_t>();
   std::atomic<int64_t> np{0}, nt{0}, both{0};
+  // Patient index -> template index is one affine map: its origin and one step per axis.
+  auto templateIndex = [&](double i, double j, double k) {
+    return tg.physicalToIndex(toTemplate.apply(g.indexToPhysical({i, j, k})));
+  };
+  const Vec3 q0 = templateIndex(0, 0, 0);
+  Vec3 step[3];
+  for (int d = 0; d < 3; ++d) {
+    const Vec3 e = templateIndex(d == 0, d == 1, d == 2);
+    for (int c = 0; c < 3; ++c) step[d][c] = e[c] - q0[c];
+  }
   // Slices in parallel; the counts are integers, so the split does not matter.
   parallelFor(g.size[2], [&](int64_t kb, int64_t ke) {
     int64_t a0 = 0, b0 = 0, ab = 0;
     for (int64_t k = kb; k < ke; ++k)
       for (int64_t j = 0; j < g.size[1]; ++j)
         for (int64_t i = 0; i < g.size[0]; ++i) {
-          const Vec3 q = tg.physicalToIndex(toTemplate.apply(g.indexToPhysical({double(i), double(j), double(k)})));
+          Vec3 q;
+          for (int c = 0; c < 3; ++c) q[c] = q0[c] + double(i) * step[0][c] + double(j) * step[1][c] + double(k) * step[2][c];
           const int64_t ti = std::llround(q[0]), tj = std::llround(q[1]), tk = std::llround(q[2]);
           const bool a = p[g.offset(i, j, k)] != 0;
           const bool b = tg.contains(ti, tj, tk) && t[tg.offset(ti, tj, tk)] != 0;
