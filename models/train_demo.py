@@ -62,7 +62,9 @@ MODELS = {
                    classes=[("kidney", [KIDNEY_LEFT, KIDNEY_RIGHT, TUMOR]), ("artery", [ARTERY]), ("vein", [VEIN])]),
     "ureter": dict(OLDER, phases=["D"], folder="demo/ureter", iterations=700, seed=8,
                    classes=[("kidney", [KIDNEY_LEFT, KIDNEY_RIGHT, TUMOR]), ("ureter", [URETER_LEFT, URETER_RIGHT])]),
+    # tumor's fine_tune brings it onto the phantoms' current intensity properties (shared with vessel's P).
     "tumor": dict(CURRENT, phases=["P"], folder="demo/tumor", iterations=400, seed=9,
+                  fine_tune=dict(iterations=150, seed=19),
                   classes=[("kidney", [KIDNEY_LEFT, KIDNEY_RIGHT]), ("tumor", [TUMOR])]),
     # The whole-body demo works at a coarser spacing, where the patch spans most of the body's width and
     # every sliding window holds the midline: left and right organs are told apart by where they lie.
