@@ -237,11 +237,17 @@ post::PreparedFat PostRegionCache::preparedFat(const std::shared_ptr<const Regio
   return prepared(PostStep::Fat, region, p, &Preparation::fat, make, cached);
 }
 
-post::PreparedSample PostRegionCache::preparedSample(const std::shared_ptr<const Region>& region,
-                                                     const post::SampleParameters& p,
-                                                     const std::function<post::PreparedSample()>& make,
-                                                     bool* cached) {
-  return prepared(PostStep::Sample, region, p, &Preparation::sample, make, cached);
+post::PreparedSample PostRegionCache::preparedSample(
+    const std::shared_ptr<const Region>& region, const post::SampleParameters& p,
+    const std::function<post::PreparedSample(const post::PreparedSample&)>& make, bool* cached) {
+  post::PreparedSample stale;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = preparations_.find(PostStep::Sample);
+    if (it != preparations_.end() && it->second.region == region) stale = it->second.sample;
+  }
+  const std::function<post::PreparedSample()> remake = [&] { return make(stale); };
+  return prepared(PostStep::Sample, region, p, &Preparation::sample, remake, cached);
 }
 
 post::PreparedReconnection PostRegionCache::preparedReconnection(
@@ -325,7 +331,12 @@ PostRunResult runPostStep(PostStep step, const PostInputs& in, const std::map<st
       applyValues(p, postStepParameters(step), values);
       auto tq = Clock::now();
       const post::PreparedSample prepared = cache.preparedSample(
-          region, p, [&] { return post::prepareSample(region->mask, in.table, shippedTemplate(), p, work, in.maskName); },
+          region, p,
+          [&](const post::PreparedSample& stale) {
+            // A new spacing or clamp remakes only the distance maps.
+            return stale.empty() ? post::prepareSample(region->mask, in.table, shippedTemplate(), p, work, in.maskName)
+                                 : post::prepareSample(stale, p, work);
+          },
           &out.timings.preparedCached);
       out.timings.prepareSeconds = since(tq);
       te = Clock::now();

@@ -95,8 +95,11 @@ class PostRegionCache {
   // when it was made on this region and serves them, else `make()`'s (kept).
   post::PreparedFat preparedFat(const std::shared_ptr<const Region>& region, const post::FatParameters& p,
                                 const std::function<post::PreparedFat()>& make, bool* cached);
+  // The sample's `make` gets the kept preparation on this region made for
+  // another spacing or clamp (empty when there is none) to remake it from.
   post::PreparedSample preparedSample(const std::shared_ptr<const Region>& region, const post::SampleParameters& p,
-                                      const std::function<post::PreparedSample()>& make, bool* cached);
+                                      const std::function<post::PreparedSample(const post::PreparedSample&)>& make,
+                                      bool* cached);
   post::PreparedReconnection preparedReconnection(PostStep step, const std::shared_ptr<const Region>& region,
                                                   const post::ReconnectionParameters& p,
                                                   const std::function<post::PreparedReconnection()>& make,

@@ -6,9 +6,13 @@
 
 #include "gui/InferenceEngine.h"
 #include "gui/MainWindow.h"
+#include "common/HeapTuning.h"
 #include "gui/Style.h"
 
 int runGui(int argc, char** argv) {
+  // Every post-processing slider move makes a full-grid layer and frees the
+  // last one: reused heap memory instead of freshly faulted pages.
+  nephro::keepLargeBuffersInHeap();
   // VTK 9.1 initialises OpenGL through GLX: under Wayland use XWayland.
   if (std::getenv("WAYLAND_DISPLAY") && !std::getenv("QT_QPA_PLATFORM"))
     setenv("QT_QPA_PLATFORM", "xcb", 0);

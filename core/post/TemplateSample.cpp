@@ -29,7 +29,7 @@ using namespace detail;
 const std::vector<ParameterInfo>& SampleParameters::describe() {
   static const std::vector<ParameterInfo> list = {
       {"working-spacing-mm", "Working spacing", "Grid of the distance maps the registration compares",
-       ParameterKind::Number, 1.0, 6.0, 3.0, 0.5, "mm"},
+       ParameterKind::Number, 1.0, 6.0, 4.0, 0.5, "mm"},
       {"affine", "Affine refinement", "Refine the similarity registration with an affine stage",
        ParameterKind::Flag, 0.0, 1.0, 1.0, 1.0, ""},
       {"iterations", "Iterations", "Optimiser iterations per resolution level and stage",
@@ -69,6 +69,8 @@ TemplateCase loadTemplate(const std::string& path) {
   t.labels = castVolume(t.labels, PixelType::UInt8);
   for (const char* name : {"kidney_left", "kidney_right"})
     if (!t.table.valueOf(name)) throw inputError(t.source, std::string("template lacks the label ") + name);
+  t.distanceToLeftKidney = distanceToMm(binaryOf(t.labels, {*t.table.valueOf("kidney_left")}));
+  t.distanceToRightKidney = distanceToMm(binaryOf(t.labels, {*t.table.valueOf("kidney_right")}));
   return t;
 }
 
@@ -126,6 +128,26 @@ Affine affineOf(const TTransform* tr) {
   }
   return a;
 }
+
+// Index on one grid -> continuous index on another through an affine map of
+// physical points: itself affine, so kept as its origin and one step per axis.
+struct IndexMap {
+  Vec3 origin{};
+  Vec3 step[3]{};
+  IndexMap(const Geometry& from, const Geometry& to, const Affine& a) {
+    auto map = [&](double i, double j, double k) { return to.physicalToIndex(a.apply(from.indexToPhysical({i, j, k}))); };
+    origin = map(0, 0, 0);
+    for (int d = 0; d < 3; ++d) {
+      const Vec3 e = map(d == 0, d == 1, d == 2);
+      for (int c = 0; c < 3; ++c) step[d][c] = e[c] - origin[c];
+    }
+  }
+  Vec3 at(int64_t i, int64_t j, int64_t k) const {
+    Vec3 q;
+    for (int c = 0; c < 3; ++c) q[c] = origin[c] + double(i) * step[0][c] + double(j) * step[1][c] + double(k) * step[2][c];
+    return q;
+  }
+};
 
 // Centroid (LPS) and voxel count of a binary.
 std::pair<Vec3, int64_t> centroidOf(const Volume& binary) {
@@ -207,24 +229,14 @@ double diceThrough(const Volume& patientBinary, const Volume& templateBinary, co
   const uint8_t* p = patientBinary.data<uint8_t>();
   const uint8_t* t = templateBinary.data<uint8_t>();
   std::atomic<int64_t> np{0}, nt{0}, both{0};
-  // Patient index -> template index is one affine map: its origin and one step per axis.
-  auto templateIndex = [&](double i, double j, double k) {
-    return tg.physicalToIndex(toTemplate.apply(g.indexToPhysical({i, j, k})));
-  };
-  const Vec3 q0 = templateIndex(0, 0, 0);
-  Vec3 step[3];
-  for (int d = 0; d < 3; ++d) {
-    const Vec3 e = templateIndex(d == 0, d == 1, d == 2);
-    for (int c = 0; c < 3; ++c) step[d][c] = e[c] - q0[c];
-  }
+  const IndexMap toTemplateIndex(g, tg, toTemplate);
   // Slices in parallel; the counts are integers, so the split does not matter.
   parallelFor(g.size[2], [&](int64_t kb, int64_t ke) {
     int64_t a0 = 0, b0 = 0, ab = 0;
     for (int64_t k = kb; k < ke; ++k)
       for (int64_t j = 0; j < g.size[1]; ++j)
         for (int64_t i = 0; i < g.size[0]; ++i) {
-          Vec3 q;
-          for (int c = 0; c < 3; ++c) q[c] = q0[c] + double(i) * step[0][c] + double(j) * step[1][c] + double(k) * step[2][c];
+          const Vec3 q = toTemplateIndex.at(i, j, k);
           const int64_t ti = std::llround(q[0]), tj = std::llround(q[1]), tk = std::llround(q[2]);
           const bool a = p[g.offset(i, j, k)] != 0;
           const bool b = tg.contains(ti, tj, tk) && t[tg.offset(ti, tj, tk)] != 0;
@@ -239,41 +251,65 @@ double diceThrough(const Volume& patientBinary, const Volume& templateBinary, co
   return np + nt ? 2.0 * both / double(np + nt) : 0.0;
 }
 
-struct PatientSide {
-  std::string kidneyName;  // template kidney to register
-  Volume binary;           // the patient's kidney (mask grid crop)
-  Box box;                 // where `binary` lies in the mask
-};
+// The widest pad any clamp and working spacing ask for (their slider maxima):
+// the kidneys are cut out once with it, and each preparation crops its own pad
+// from that.
+double widestPadMm() {
+  double clamp = 0, spacing = 0;
+  for (const ParameterInfo& info : SampleParameters::describe()) {
+    if (info.key == "distance-clamp-mm") clamp = info.maximum;
+    if (info.key == "working-spacing-mm") spacing = info.maximum;
+  }
+  return clamp + 2.0 * spacing;
+}
+
+double padMmFor(const SampleParameters& p) { return p.distanceClampMm + 2.0 * p.workingSpacingMm; }
 
 }  // namespace
 
-struct PreparedSample::State {
-  double workingSpacingMm = 0;
-  double distanceClampMm = 0;
-  Volume mask;        // the input, copied
+// What a preparation needs that no parameter changes: each patient kidney cut
+// out with the widest pad, its template kidney, the moment initialisation, the
+// template's structures per side and the result's table. Shared by every
+// preparation made from the same inputs.
+struct PreparedSample::Kidneys {
+  Volume mask;         // the input, copied
   SampleResult empty;  // the result's table, before any side is carried
   Geometry templateGeometry;
-  Volume templateLabels;  // uint8
+  Volume templateLabels;                               // uint8
   Volume templateDistanceLeft, templateDistanceRight;  // mm to each template kidney
   struct Side {
     std::string kidneyName;
     bool left = true;
-    Volume patientBinary;   // the patient's kidney (mask grid crop)
-    Volume templateBinary;  // the template's kidney (template grid crop)
+    Box objectBox;          // mask-grid box the pad grows from
+    Box wideBox;            // where `wideBinary` lies in the mask
+    Volume wideBinary;      // the patient's kidney, cut out with the widest pad
+    int templateKidney = 0;
+    Box templateObjectBox;  // template-grid box of the template kidney
     Vec3 patientCentre{}, templateCentre{};
     double scale = 1.0;
-    Volume fixed, moving;   // clamped distance maps on the working grids
-    double diceBefore = 0;
     std::vector<int> sideValues;  // template value -> patient value carried on this side (0: none)
     Box carried;                  // template-grid box of those structures
   };
   std::vector<Side> sides;
 };
 
+struct PreparedSample::State {
+  std::shared_ptr<const Kidneys> kidneys;
+  double workingSpacingMm = 0;
+  double distanceClampMm = 0;
+  struct Side {
+    Volume patientBinary;   // the patient's kidney, cut out with this preparation's pad
+    Volume templateBinary;  // the template's kidney, likewise
+    Volume fixed, moving;   // clamped distance maps on the working grids
+    double diceBefore = 0;
+  };
+  std::vector<Side> sides;  // in the order of kidneys->sides
+};
+
 namespace {
 
 // The moment initialisation: centres of mass matched, scaled by the volume ratio.
-itk::Similarity3DTransform<double>::Pointer initialSimilarity(const PreparedSample::State::Side& side) {
+itk::Similarity3DTransform<double>::Pointer initialSimilarity(const PreparedSample::Kidneys::Side& side) {
   auto similarity = itk::Similarity3DTransform<double>::New();
   itk::Point<double, 3> centre;
   itk::Vector<double, 3> shift;
@@ -287,8 +323,17 @@ itk::Similarity3DTransform<double>::Pointer initialSimilarity(const PreparedSamp
   return similarity;
 }
 
-}  // namespace
+// The part of `wide` (lying at `wideBox` in some grid) inside `box` of that grid.
+Volume subCrop(const Volume& wide, const Box& wideBox, const Box& box) {
+  Box local;
+  for (int d = 0; d < 3; ++d) {
+    local.begin[d] = box.begin[d] - wideBox.begin[d];
+    local.end[d] = box.end[d] - wideBox.begin[d];
+  }
+  return crop(wide, local);
+}
 
+}  // namespace
 
 PreparedSample prepareSample(const Volume& mask, const LabelTable& table, const TemplateCase& tpl,
                              const SampleParameters& p, const Progress& progress, const std::string& maskName) {
@@ -296,67 +341,64 @@ PreparedSample prepareSample(const Volume& mask, const LabelTable& table, const 
   if (tpl.labels.empty()) throw inputError(tpl.source, "template is empty");
   const std::vector<int> present = labelValuesPresent(mask);
   const Geometry& mg = mask.geometry();
-  const double padMm = p.distanceClampMm + 2.0 * p.workingSpacingMm;
+  const double widePadMm = widestPadMm();
+  progress.report(0.0, "template sample: preparing");
 
   // The patient's kidneys, each with the template kidney it is matched to.
-  std::vector<PatientSide> sides;
+  auto kid = std::make_shared<PreparedSample::Kidneys>();
   for (const char* name : {"kidney_left", "kidney_right"}) {
     auto v = table.valueOf(name);
     if (!v || std::find(present.begin(), present.end(), *v) == present.end()) continue;
-    PatientSide s;
+    PreparedSample::Kidneys::Side s;
     s.kidneyName = name;
-    s.box = padBoxMm(boundingBox(mask, {*v}), padMm, mg);
-    s.binary = binaryOf(crop(mask, s.box), {*v});
-    sides.push_back(std::move(s));
+    s.objectBox = boundingBox(mask, {*v});
+    s.wideBox = padBoxMm(s.objectBox, widePadMm, mg);
+    s.wideBinary = binaryOf(crop(mask, s.wideBox), {*v});
+    kid->sides.push_back(std::move(s));
   }
-  if (sides.empty()) {
+  if (kid->sides.empty()) {
     // A kidney label without sides: its two largest parts, the one further to
     // the patient's left (larger L coordinate) is the left kidney.
     auto v = table.valueOf("kidney");
     if (v && std::find(present.begin(), present.end(), *v) != present.end()) {
-      const Box whole = padBoxMm(boundingBox(mask, {*v}), padMm, mg);
+      const Box object = boundingBox(mask, {*v});
+      const Box whole = padBoxMm(object, widePadMm, mg);
       const Volume b = binaryOf(crop(mask, whole), {*v});
       int count = 0;
       const Volume cc = connectedComponents(b, &count);
       std::vector<std::pair<double, int>> parts;
-      for (int c = 1; c <= std::min(count, 2); ++c) {
+      auto partOf = [&](int c) {
         Volume part = b.like(PixelType::UInt8);
         const int32_t* pc = cc.data<int32_t>();
         uint8_t* pp = part.data<uint8_t>();
         for (int64_t i = 0; i < part.voxelCount(); ++i) pp[i] = pc[i] == c;
-        parts.push_back({centroidOf(part).first[0], c});
-      }
+        return part;
+      };
+      for (int c = 1; c <= std::min(count, 2); ++c) parts.push_back({centroidOf(partOf(c)).first[0], c});
       std::sort(parts.begin(), parts.end());
       for (size_t q = 0; q < parts.size(); ++q) {
-        PatientSide s;
+        PreparedSample::Kidneys::Side s;
         s.kidneyName = (parts.size() == 1 || q == parts.size() - 1) ? "kidney_left" : "kidney_right";
         if (parts.size() == 1) s.kidneyName = centroidOf(b).first[0] > 0 ? "kidney_left" : "kidney_right";
-        Volume part = b.like(PixelType::UInt8);
-        const int32_t* pc = cc.data<int32_t>();
-        uint8_t* pp = part.data<uint8_t>();
-        for (int64_t i = 0; i < part.voxelCount(); ++i) pp[i] = pc[i] == parts[q].second;
-        s.box = whole;
-        s.binary = part;
-        sides.push_back(std::move(s));
+        s.objectBox = object;
+        s.wideBox = whole;
+        s.wideBinary = partOf(parts[q].second);
+        kid->sides.push_back(std::move(s));
       }
     }
   }
-  if (sides.empty())
+  if (kid->sides.empty())
     throw inputError(maskName, "has no kidney label (kidney_left, kidney_right or kidney): the template sample needs one");
 
   // Template structures per side: each vessel voxel belongs to its nearer template kidney.
   const Volume& tl = tpl.labels;
   const int tKL = *tpl.table.valueOf("kidney_left"), tKR = *tpl.table.valueOf("kidney_right");
-  const Volume tDistL = distanceToMm(binaryOf(tl, {tKL})), tDistR = distanceToMm(binaryOf(tl, {tKR}));
-  struct Carried {
-    int templateValue;
-    int patientValue;
-  };
-  auto st = std::make_shared<PreparedSample::State>();
-  st->workingSpacingMm = p.workingSpacingMm;
-  st->distanceClampMm = p.distanceClampMm;
-  st->mask = mask.clone();
-  SampleResult& result = st->empty;
+  const bool haveDistances = tpl.distanceToLeftKidney.geometry() == tl.geometry() &&
+                             tpl.distanceToRightKidney.geometry() == tl.geometry();
+  kid->templateDistanceLeft = haveDistances ? tpl.distanceToLeftKidney : distanceToMm(binaryOf(tl, {tKL}));
+  kid->templateDistanceRight = haveDistances ? tpl.distanceToRightKidney : distanceToMm(binaryOf(tl, {tKR}));
+  kid->mask = mask.clone();
+  SampleResult& result = kid->empty;
   result.table = table;
   std::map<int, int> patientValueOf;  // template value -> patient value
   for (const LabelEntry& e : tpl.table.entries()) {
@@ -373,66 +415,93 @@ PreparedSample prepareSample(const Volume& mask, const LabelTable& table, const 
     }
     patientValueOf[e.value] = value;
   }
+  kid->templateGeometry = tl.geometry();
+  kid->templateLabels = tl.clone();
 
-  st->templateGeometry = tl.geometry();
-  st->templateLabels = tl.clone();
-  st->templateDistanceLeft = tDistL;
-  st->templateDistanceRight = tDistR;
-  for (size_t si = 0; si < sides.size(); ++si) {
-    const PatientSide& side = sides[si];
-    progress.report(double(si) / sides.size(), "template sample: preparing " + side.kidneyName);
-    PreparedSample::State::Side ps;
-    ps.kidneyName = side.kidneyName;
-    ps.left = side.kidneyName == "kidney_left";
-    const int tKidney = ps.left ? tKL : tKR;
-    const Box tBox = padBoxMm(boundingBox(tl, {tKidney}), padMm, tl.geometry());
-    ps.patientBinary = side.binary;
-    ps.templateBinary = binaryOf(crop(tl, tBox), {tKidney});
+  // The sides are independent: each in its own thread.
+  parallelFor(static_cast<int64_t>(kid->sides.size()), [&](int64_t sb, int64_t se) {
+    for (int64_t si = sb; si < se; ++si) {
+      PreparedSample::Kidneys::Side& ks = kid->sides[si];
+      ks.left = ks.kidneyName == "kidney_left";
+      ks.templateKidney = ks.left ? tKL : tKR;
+      ks.templateObjectBox = boundingBox(tl, {ks.templateKidney});
 
-    // Moment initialisation: centres of mass and the volume ratio.
-    const auto [pc, pn] = centroidOf(ps.patientBinary);
-    const auto [tc, tn] = centroidOf(ps.templateBinary);
-    ps.patientCentre = pc;
-    ps.templateCentre = tc;
-    const double pVol = pn * ps.patientBinary.geometry().voxelVolumeMm3();
-    const double tVol = tn * ps.templateBinary.geometry().voxelVolumeMm3();
-    ps.scale = std::cbrt(tVol / std::max(pVol, 1e-9));
-    const Geometry fixedGrid = workingGrid(ps.patientBinary.geometry(), p.workingSpacingMm);
-    const Geometry movingGrid = workingGrid(ps.templateBinary.geometry(), p.workingSpacingMm);
-    ps.fixed = clampedDistance(ps.patientBinary, fixedGrid, p.distanceClampMm);
-    ps.moving = clampedDistance(ps.templateBinary, movingGrid, p.distanceClampMm);
-    ps.diceBefore = diceThrough(ps.patientBinary, ps.templateBinary, affineOf(initialSimilarity(ps).GetPointer()));
-    progress.throwIfCancelled();
+      // Moment initialisation: centres of mass and the volume ratio.
+      const Volume templateBinary = binaryOf(crop(tl, ks.templateObjectBox), {ks.templateKidney});
+      const auto [pc, pn] = centroidOf(ks.wideBinary);
+      const auto [tc, tn] = centroidOf(templateBinary);
+      ks.patientCentre = pc;
+      ks.templateCentre = tc;
+      const double pVol = pn * ks.wideBinary.geometry().voxelVolumeMm3();
+      const double tVol = tn * templateBinary.geometry().voxelVolumeMm3();
+      ks.scale = std::cbrt(tVol / std::max(pVol, 1e-9));
+      progress.throwIfCancelled();
 
-    // This side's template structures and the box they lie in.
-    const Geometry& tg = tl.geometry();
-    const uint8_t* tp = tl.data<uint8_t>();
-    const float* dl = tDistL.data<float>();
-    const float* dr = tDistR.data<float>();
-    ps.sideValues.assign(256, 0);
-    for (const auto& [tv, pv] : patientValueOf) {
-      const LabelEntry* e = tpl.table.find(tv);
-      const bool otherSide = e && e->name.size() > 5 &&
-                             (ps.left ? e->name.find("_right") != std::string::npos : e->name.find("_left") != std::string::npos);
-      if (!otherSide && tv >= 0 && tv < 256) ps.sideValues[tv] = pv;
-    }
-    Box carried{{tg.size[0], tg.size[1], tg.size[2]}, {0, 0, 0}};
-    for (int64_t k = 0; k < tg.size[2]; ++k)
-      for (int64_t j = 0; j < tg.size[1]; ++j)
-        for (int64_t i = 0; i < tg.size[0]; ++i) {
-          const int64_t o = tg.offset(i, j, k);
-          if (!ps.sideValues[tp[o]] || (ps.left ? dl[o] > dr[o] : dr[o] > dl[o])) continue;
-          const int64_t idx[3] = {i, j, k};
-          for (int d = 0; d < 3; ++d) {
-            carried.begin[d] = std::min(carried.begin[d], idx[d]);
-            carried.end[d] = std::max(carried.end[d], idx[d] + 1);
+      // This side's template structures and the box they lie in.
+      const Geometry& tg = tl.geometry();
+      const uint8_t* tp = tl.data<uint8_t>();
+      const float* dl = kid->templateDistanceLeft.data<float>();
+      const float* dr = kid->templateDistanceRight.data<float>();
+      ks.sideValues.assign(256, 0);
+      for (const auto& [tv, pv] : patientValueOf) {
+        const LabelEntry* e = tpl.table.find(tv);
+        const bool otherSide = e && e->name.size() > 5 &&
+                               (ks.left ? e->name.find("_right") != std::string::npos : e->name.find("_left") != std::string::npos);
+        if (!otherSide && tv >= 0 && tv < 256) ks.sideValues[tv] = pv;
+      }
+      Box carried{{tg.size[0], tg.size[1], tg.size[2]}, {0, 0, 0}};
+      for (int64_t k = 0; k < tg.size[2]; ++k)
+        for (int64_t j = 0; j < tg.size[1]; ++j)
+          for (int64_t i = 0; i < tg.size[0]; ++i) {
+            const int64_t o = tg.offset(i, j, k);
+            if (!ks.sideValues[tp[o]] || (ks.left ? dl[o] > dr[o] : dr[o] > dl[o])) continue;
+            const int64_t idx[3] = {i, j, k};
+            for (int d = 0; d < 3; ++d) {
+              carried.begin[d] = std::min(carried.begin[d], idx[d]);
+              carried.end[d] = std::max(carried.end[d], idx[d] + 1);
+            }
           }
-        }
-    ps.carried = carried;
-    st->sides.push_back(std::move(ps));
-  }
+      ks.carried = carried;
+    }
+  }, static_cast<unsigned>(kid->sides.size()));
+
+  PreparedSample kidneysOnly;
+  kidneysOnly.kidneys_ = std::move(kid);
+  return prepareSample(kidneysOnly, p, progress.sub(0.4, 1.0));
+}
+
+PreparedSample prepareSample(const PreparedSample& previous, const SampleParameters& p, const Progress& progress) {
+  if (!previous.kidneys_) throw Error(ErrorKind::Internal, "template sample: no preparation to start from");
+  if (!(p.workingSpacingMm > 0) || !(p.distanceClampMm > 0) || padMmFor(p) > widestPadMm())
+    throw usageError("template sample: working spacing and distance clamp must be positive and within their ranges");
+  const PreparedSample::Kidneys& kid = *previous.kidneys_;
+  auto st = std::make_shared<PreparedSample::State>();
+  st->kidneys = previous.kidneys_;
+  st->workingSpacingMm = p.workingSpacingMm;
+  st->distanceClampMm = p.distanceClampMm;
+  st->sides.resize(kid.sides.size());
+  const double padMm = padMmFor(p);
+  progress.report(0.0, "template sample: distance maps");
+  // Each side's kidneys with this pad, and the clamped distance maps the registration compares.
+  parallelFor(static_cast<int64_t>(kid.sides.size()), [&](int64_t sb, int64_t se) {
+    for (int64_t si = sb; si < se; ++si) {
+      const PreparedSample::Kidneys::Side& ks = kid.sides[si];
+      PreparedSample::State::Side& ps = st->sides[si];
+      ps.patientBinary = subCrop(ks.wideBinary, ks.wideBox, padBoxMm(ks.objectBox, padMm, kid.mask.geometry()));
+      ps.templateBinary = binaryOf(crop(kid.templateLabels, padBoxMm(ks.templateObjectBox, padMm, kid.templateGeometry)),
+                                   {ks.templateKidney});
+      const Geometry fixedGrid = workingGrid(ps.patientBinary.geometry(), p.workingSpacingMm);
+      const Geometry movingGrid = workingGrid(ps.templateBinary.geometry(), p.workingSpacingMm);
+      ps.fixed = clampedDistance(ps.patientBinary, fixedGrid, p.distanceClampMm);
+      progress.throwIfCancelled();
+      ps.moving = clampedDistance(ps.templateBinary, movingGrid, p.distanceClampMm);
+      ps.diceBefore = diceThrough(ps.patientBinary, ps.templateBinary, affineOf(initialSimilarity(ks).GetPointer()));
+      progress.throwIfCancelled();
+    }
+  }, static_cast<unsigned>(kid.sides.size()));
   progress.report(1.0, "template sample: prepared");
   PreparedSample prepared;
+  prepared.kidneys_ = previous.kidneys_;
   prepared.state_ = std::move(st);
   return prepared;
 }
@@ -445,13 +514,14 @@ SampleResult sampleTemplate(const PreparedSample& prepared, const SampleParamete
   if (!prepared.validFor(p))
     throw Error(ErrorKind::Internal, "template sample prepared for other parameters (spacing or clamp)");
   const PreparedSample::State& st = *prepared.state_;
-  SampleResult result = st.empty;
-  result.mask = st.mask.clone();
-  const Geometry& mg = st.mask.geometry();
-  const Geometry& tg = st.templateGeometry;
-  const uint8_t* tp = st.templateLabels.data<uint8_t>();
-  const float* dl = st.templateDistanceLeft.data<float>();
-  const float* dr = st.templateDistanceRight.data<float>();
+  const PreparedSample::Kidneys& kid = *st.kidneys;
+  SampleResult result = kid.empty;
+  result.mask = kid.mask.clone();
+  const Geometry& mg = kid.mask.geometry();
+  const Geometry& tg = kid.templateGeometry;
+  const uint8_t* tp = kid.templateLabels.data<uint8_t>();
+  const float* dl = kid.templateDistanceLeft.data<float>();
+  const float* dr = kid.templateDistanceRight.data<float>();
   // The sides register independently, each in its own thread; they are
   // carried afterwards in order, since a voxel already carried is kept.
   std::vector<SideRegistration> regs(st.sides.size());
@@ -460,9 +530,9 @@ SampleResult sampleTemplate(const PreparedSample& prepared, const SampleParamete
   parallelFor(static_cast<int64_t>(st.sides.size()), [&](int64_t sb, int64_t se) {
     for (int64_t si = sb; si < se; ++si) {
       const PreparedSample::State::Side& side = st.sides[si];
-      auto similarity = initialSimilarity(side);
+      auto similarity = initialSimilarity(kid.sides[si]);
       SideRegistration& reg = regs[si];
-      reg.kidney = side.kidneyName;
+      reg.kidney = kid.sides[si].kidneyName;
       reg.diceBefore = side.diceBefore;
       progress.throwIfCancelled();
       runRegistration(side.fixed, side.moving, similarity.GetPointer(), p.iterations);
@@ -487,7 +557,7 @@ SampleResult sampleTemplate(const PreparedSample& prepared, const SampleParamete
   progress.throwIfCancelled();
 
   for (size_t si = 0; si < st.sides.size(); ++si) {
-    const PreparedSample::State::Side& side = st.sides[si];
+    const PreparedSample::Kidneys::Side& side = kid.sides[si];
     const bool left = side.left;
     SideRegistration reg = regs[si];
     const Affine& toTemplate = toTemplates[si];
@@ -519,6 +589,7 @@ SampleResult sampleTemplate(const PreparedSample& prepared, const SampleParamete
       result.sides.push_back(reg);
       continue;
     }
+    const IndexMap toTemplateIndex(mg, tg, toTemplate);
     // Slices in parallel: each voxel is pulled on its own.
     std::atomic<int64_t> carriedVoxels{0};
     dispatchPixelType(result.mask.pixelType(), [&](auto tag) {
@@ -531,7 +602,7 @@ SampleResult sampleTemplate(const PreparedSample& prepared, const SampleParamete
             for (int64_t i = pb.begin[0]; i < pb.end[0]; ++i) {
               const int64_t o = mg.offset(i, j, k);
               if (out[o] != T(0)) continue;
-              const Vec3 q = tg.physicalToIndex(toTemplate.apply(mg.indexToPhysical({double(i), double(j), double(k)})));
+              const Vec3 q = toTemplateIndex.at(i, j, k);
               const int64_t ti = std::llround(q[0]), tj = std::llround(q[1]), tk = std::llround(q[2]);
               if (!tg.contains(ti, tj, tk)) continue;
               const int64_t to = tg.offset(ti, tj, tk);

@@ -17,7 +17,10 @@
 namespace nephro::post {
 
 struct SampleParameters {
-  double workingSpacingMm = 3.0;  // grid of the distance maps the registration sees
+  // Grid of the distance maps the registration sees. 4 mm is the coarsest that
+  // keeps the kidney overlap and the carried structures of the 3 mm grid
+  // (bench_post_quality) at half the registration time.
+  double workingSpacingMm = 4.0;
   bool affine = true;             // refine the similarity with an affine stage
   int iterations = 60;            // optimiser iterations per level and stage
   double distanceClampMm = 15.0;  // distance maps are clamped to +-this
@@ -31,9 +34,13 @@ struct TemplateCase {
   Volume labels;     // uint8: kidney_left/right, artery, vein, ureter_left/right
   LabelTable table;
   std::string source;
+  // Millimetres to each template kidney over the template grid: a carried voxel
+  // belongs to the side of its nearer kidney. loadTemplate fills them once; a
+  // sample computes them itself when they are empty.
+  Volume distanceToLeftKidney, distanceToRightKidney;
 };
 
-// The template shipped in resources/templates/ (or the file at `path`).
+// The template shipped in resources/templates/ (or the file at `path`), with its kidney distances.
 TemplateCase loadTemplate(const std::string& path = "");
 // Path of the shipped template.
 std::string defaultTemplatePath();
@@ -59,19 +66,25 @@ struct SampleResult {
 // initialisation and the clamped distance maps the registration compares, the
 // template's per-side structures and the carried labels' table. Made once per
 // input, it makes a change of those two parameters cost only the registration
-// and the carrying. It holds no reference to the inputs it was made from.
+// and the carrying; a change of the working spacing or the clamp remakes only
+// the distance maps (prepareSample from a previous preparation). It holds no
+// reference to the mask it was made from (it shares the template's kidney
+// distances, which nothing writes).
 class PreparedSample {
  public:
   PreparedSample() = default;
   bool empty() const { return !state_; }
   // Whether this preparation serves `parameters`: the same working spacing and distance clamp.
   bool validFor(const SampleParameters& parameters) const;
+  struct Kidneys;
   struct State;
 
  private:
+  std::shared_ptr<const Kidneys> kidneys_;
   std::shared_ptr<const State> state_;
   friend PreparedSample prepareSample(const Volume&, const LabelTable&, const TemplateCase&,
                                       const SampleParameters&, const Progress&, const std::string&);
+  friend PreparedSample prepareSample(const PreparedSample&, const SampleParameters&, const Progress&);
   friend SampleResult sampleTemplate(const PreparedSample&, const SampleParameters&, const Progress&);
 };
 
@@ -80,6 +93,11 @@ class PreparedSample {
 PreparedSample prepareSample(const Volume& mask, const LabelTable& table, const TemplateCase& tpl,
                              const SampleParameters& parameters, const Progress& progress = {},
                              const std::string& maskName = "mask");
+// The preparation for other working spacing or clamp from the same inputs as
+// `previous`, remaking only the distance maps: the same as prepareSample on
+// those inputs. Throws a usage error for a spacing or clamp outside its range.
+PreparedSample prepareSample(const PreparedSample& previous, const SampleParameters& parameters,
+                             const Progress& progress = {});
 // The sample from a preparation; the same result as the one-shot call with the
 // preparation's inputs. Throws an internal error when !prepared.validFor(parameters).
 SampleResult sampleTemplate(const PreparedSample& prepared, const SampleParameters& parameters,

@@ -26,6 +26,7 @@
 #include "widgets/PostPanelHost.h"
 #include "widgets/WorkspaceModel.h"
 #include "PhantomGaps.h"
+#include "common/HeapTuning.h"
 
 using namespace nephro;
 using namespace nephro::widgets;
@@ -64,6 +65,7 @@ bool waitForResult(PostController& c, const QString& id, int timeoutMs, QString*
 }  // namespace
 
 int main(int argc, char** argv) {
+  keepLargeBuffersInHeap();  // as the workstation does
   qputenv("QT_QPA_PLATFORM", "offscreen");
   QApplication app(argc, argv);
   std::string dir = std::string(NEPHRO3D_BINARY_DIR) + "/bench/post-full-phantom";

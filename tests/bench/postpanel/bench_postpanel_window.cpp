@@ -24,6 +24,7 @@
 #include "phantom/Phantom.h"
 #include "widgets/PostController.h"
 #include "PhantomGaps.h"
+#include "common/HeapTuning.h"
 
 using namespace nephro;
 using namespace nephro::widgets;
@@ -52,6 +53,7 @@ bool waitFor(QObject* sender, PostController* c, const QString& step, int timeou
 }  // namespace
 
 int main(int argc, char** argv) {
+  keepLargeBuffersInHeap();  // as the workstation does
   QSurfaceFormat::setDefaultFormat(viewers::MeshView::defaultFormat());
   QApplication app(argc, argv);
   gui::applyWorkstationStyle(app);

@@ -197,13 +197,35 @@ class PostPrepared : public QObject {
     QVERIFY(moved.toJson() != first.toJson());  // another registration
 
     SampleParameters spacing = p;
-    spacing.workingSpacingMm = 4.0;
+    spacing.workingSpacingMm = 3.0;
     SampleParameters clamp = p;
     clamp.distanceClampMm = 10.0;
     for (const SampleParameters& bad : {spacing, clamp}) {
       QVERIFY(!prepared.validFor(bad));
       QVERIFY_THROWS_EXCEPTION(Error, sampleTemplate(prepared, bad));
+      // Remade from the first preparation: only the distance maps change, and
+      // the result is the one-shot's for these parameters.
+      const PreparedSample remade = prepareSample(prepared, bad);
+      QVERIFY(remade.validFor(bad));
+      QVERIFY(!remade.validFor(p));
+      const SampleResult fromRemade = sampleTemplate(remade, bad);
+      const SampleResult direct = sampleTemplate(input, phantom_.table, tpl, bad);
+      QVERIFY(sameVoxels(fromRemade.mask, direct.mask));
+      QCOMPARE(fromRemade.toJson(), direct.toJson());
+      QVERIFY(fromRemade.toJson() != first.toJson());
     }
+    // And back: a preparation remade for the first parameters gives the first result.
+    const PreparedSample back = prepareSample(prepareSample(prepared, clamp), p);
+    QVERIFY(sameVoxels(sampleTemplate(back, p).mask, first.mask));
+    SampleParameters tooWide = p;
+    tooWide.distanceClampMm = 200.0;
+    try {
+      prepareSample(prepared, tooWide);
+      QFAIL("no error for a clamp beyond its range");
+    } catch (const Error& e) {
+      QCOMPARE(e.kind(), ErrorKind::Usage);
+    }
+    QVERIFY_THROWS_EXCEPTION(Error, prepareSample(PreparedSample{}, p));
   }
 };
 
