@@ -88,6 +88,7 @@ class PostPanelTest : public QObject {
   void mismatchedCtGivesAMessage();
   void parameterMoveReusesThePreparation_data();
   void parameterMoveReusesThePreparation();
+  void sampleClampMoveMatchesAFreshRun();
 
  private:
   PhantomCase phantom_;
@@ -411,6 +412,29 @@ void PostPanelTest::parameterMoveReusesThePreparation() {
     expected = s == PostStep::Vessel ? only(r.mask, {pl::Artery}) : only(r.mask, {pl::UreterLeft, pl::UreterRight});
   }
   QVERIFY(sameVoxels(moved.mask, expected));
+}
+
+// A new clamp or working spacing for the template sample remakes its
+// preparation from the kept one (the kidneys are not cut out again): the
+// result is what a panel that never saw the earlier value gives.
+void PostPanelTest::sampleClampMoveMatchesAFreshRun() {
+  PostInputs in;
+  in.layerId = 1;
+  in.table = phantom_.table;
+  in.mask = only(phantom_.labels, {pl::KidneyLeft, pl::KidneyRight, pl::Tumor});
+  PostRegionCache cache;
+  const PostRunResult first = runPostStep(PostStep::Sample, in, {{"distance-clamp-mm", 15.0}}, {}, cache, MeshOptions{});
+  QVERIFY(!first.timings.preparedCached);
+  for (const auto& [key, value] : std::vector<std::pair<std::string, double>>{{"distance-clamp-mm", 8.0},
+                                                                               {"working-spacing-mm", 3.0}}) {
+    const PostRunResult moved = runPostStep(PostStep::Sample, in, {{key, value}}, {}, cache, MeshOptions{});
+    QVERIFY(!moved.timings.preparedCached);
+    PostRegionCache fresh;
+    const PostRunResult expected = runPostStep(PostStep::Sample, in, {{key, value}}, {}, fresh, MeshOptions{});
+    QVERIFY(sameVoxels(moved.mask, expected.mask));
+    QCOMPARE(moved.reportJson, expected.reportJson);
+    QVERIFY(moved.reportJson != first.reportJson);
+  }
 }
 
 QTEST_MAIN(PostPanelTest)
