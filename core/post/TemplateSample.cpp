@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <map>
+#include <sstream>
 
 #include <itkAffineTransform.h>
 #include <itkImageRegistrationMethodv4.h>
@@ -472,8 +473,12 @@ PreparedSample prepareSample(const Volume& mask, const LabelTable& table, const 
 
 PreparedSample prepareSample(const PreparedSample& previous, const SampleParameters& p, const Progress& progress) {
   if (!previous.kidneys_) throw Error(ErrorKind::Internal, "template sample: no preparation to start from");
-  if (!(p.workingSpacingMm > 0) || !(p.distanceClampMm > 0) || padMmFor(p) > widestPadMm())
-    throw usageError("template sample: working spacing and distance clamp must be positive and within their ranges");
+  if (!(p.workingSpacingMm > 0) || !(p.distanceClampMm > 0) || padMmFor(p) > widestPadMm()) {
+    std::ostringstream msg;
+    msg << "template sample: working spacing " << p.workingSpacingMm << " mm and distance clamp " << p.distanceClampMm
+        << " mm must be positive, with clamp + 2 spacings at most " << widestPadMm() << " mm";
+    throw usageError(msg.str());
+  }
   const PreparedSample::Kidneys& kid = *previous.kidneys_;
   auto st = std::make_shared<PreparedSample::State>();
   st->kidneys = previous.kidneys_;

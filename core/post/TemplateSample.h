@@ -95,7 +95,8 @@ PreparedSample prepareSample(const Volume& mask, const LabelTable& table, const 
                              const std::string& maskName = "mask");
 // The preparation for other working spacing or clamp from the same inputs as
 // `previous`, remaking only the distance maps: the same as prepareSample on
-// those inputs. Throws a usage error for a spacing or clamp outside its range.
+// those inputs. Throws a usage error for a spacing or clamp that is not
+// positive or whose pad (clamp + 2 spacings) is wider than their ranges allow.
 PreparedSample prepareSample(const PreparedSample& previous, const SampleParameters& parameters,
                              const Progress& progress = {});
 // The sample from a preparation; the same result as the one-shot call with the
