@@ -8,9 +8,9 @@
 
 #include "cli/Command.h"
 #include "common/Error.h"
-#include "handoff/DicomSeg.h"
 #include "image/VolumeIO.h"
 #include "labels/LabelTable.h"
+#include "handoff/DicomSeg.h"
 #include "labels/SegNrrd.h"
 
 namespace nephro::cli {
@@ -21,15 +21,13 @@ struct ConvertOptions {
 };
 
 bool endsWith(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 void runConvert(const ConvertOptions& o) {
   const bool dicomSeg = endsWith(o.out, ".dcm");
   if (!dicomSeg && !endsWith(o.out, ".seg.nrrd") && !isSupportedImagePath(o.out))
-    throw usageError(
-        o.out + ": unsupported output format (use .nii.gz, .nii, .nrrd, .mha, .seg.nrrd or .dcm)");
+    throw usageError(o.out + ": unsupported output format (use .nii.gz, .nii, .nrrd, .mha, .seg.nrrd or .dcm)");
   if (!dicomSeg && (!o.reference.empty() || !o.reviewer.empty()))
     throw usageError("--reference and --reviewer apply to a DICOM SEG output (.dcm)");
   ReadOptions ro;
@@ -37,24 +35,13 @@ void runConvert(const ConvertOptions& o) {
   Volume v = readVolume(o.in, ro);
   const bool hasTable = LabelTable::hasSidecar(o.in);
   if (dicomSeg) {
-    if (!hasTable)
-      throw inputError(LabelTable::sidecarPath(o.in),
-                       "label table is missing; a DICOM SEG needs coded names");
-    handoff::SegExportOptions so = handoff::segOptionsForMask(o.in);
-    so.referenceDicomDir = o.reference;
-    if (!o.reviewer.empty()) so.contentCreator = o.reviewer;
-    const handoff::SegExportReport r =
-        handoff::writeDicomSeg(v, LabelTable::readSidecar(o.in), o.out, so);
-    std::printf("%s -> %s (DICOM SEG, %d segments, %lld frames, %s%s)\n", o.in.c_str(),
-                o.out.c_str(), r.segments, static_cast<long long>(r.frames),
-                handoff::toString(so.algorithm),
-                r.referencesSeries ? ", references the source series" : "");
+    if (!hasTable) throw inputError(LabelTable::sidecarPath(o.in), "label table is missing; a DICOM SEG needs coded names");
+    const handoff::SegExportReport r = handoff::writeDicomSegForMask(v, LabelTable::readSidecar(o.in), o.in, o.out, o.reference, o.reviewer);
+    std::printf("%s -> %s (%s)\n", o.in.c_str(), o.out.c_str(), r.summary.c_str());
     return;
   }
   if (endsWith(o.out, ".seg.nrrd")) {
-    if (!hasTable)
-      throw inputError(LabelTable::sidecarPath(o.in),
-                       "label table is missing; a .seg.nrrd needs names and colours");
+    if (!hasTable) throw inputError(LabelTable::sidecarPath(o.in), "label table is missing; a .seg.nrrd needs names and colours");
     writeSegNrrd(v, LabelTable::readSidecar(o.in), o.out);
   } else {
     LabelTable table;
@@ -71,16 +58,12 @@ void runConvert(const ConvertOptions& o) {
 
 RegisterCommand reg(25, [](CLI::App& root) {
   auto o = std::make_shared<ConvertOptions>();
-  CLI::App* sub = root.add_subcommand(
-      "convert", "Convert an image or DICOM series to NIfTI/NRRD/MHA, .seg.nrrd or DICOM SEG");
+  CLI::App* sub = root.add_subcommand("convert", "Convert an image or DICOM series to NIfTI/NRRD/MHA, .seg.nrrd or DICOM SEG");
   sub->add_option("input", o->in, "Image file or DICOM series folder")->required();
-  sub->add_option("output", o->out, "Output file (.nii.gz, .nii, .nrrd, .mha, .seg.nrrd, .dcm)")
-      ->required();
+  sub->add_option("output", o->out, "Output file (.nii.gz, .nii, .nrrd, .mha, .seg.nrrd, .dcm)")->required();
   sub->add_option("--series", o->series, "DICOM series UID when the folder holds several");
-  sub->add_option("--reference", o->reference,
-                  "DICOM SEG: the CT's DICOM series folder the SEG references");
-  sub->add_option("--reviewer", o->reviewer,
-                  "DICOM SEG: content creator (default: the mask's reviewer)");
+  sub->add_option("--reference", o->reference, "DICOM SEG: the CT's DICOM series folder the SEG references");
+  sub->add_option("--reviewer", o->reviewer, "DICOM SEG: content creator (default: the mask's reviewer)");
   sub->callback([o] { runConvert(*o); });
 });
 

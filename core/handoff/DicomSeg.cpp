@@ -253,6 +253,9 @@ SegExportReport writeDicomSeg(const Volume& mask, const LabelTable& table, const
   OFString seriesUid;
   seg->getSeries().getSeriesInstanceUID(seriesUid);
   report.seriesInstanceUid = seriesUid.c_str();
+  report.summary = "DICOM SEG, " + std::to_string(report.segments) + " segments, " +
+                   std::to_string(report.frames) + " frames, " + toString(options.algorithm) +
+                   (referenced ? ", references the source series" : "");
 
   OutputTransaction tx;
   const std::string temp = tx.stage(path);
@@ -295,6 +298,16 @@ SegExportOptions segOptionsForMask(const std::string& maskPath) {
   o.patientId =
       folder.filename().string().empty() ? o.patientId : folder.filename().string().substr(0, 64);
   return o;
+}
+
+SegExportReport writeDicomSegForMask(const Volume& mask, const LabelTable& table,
+                                     const std::string& maskPath, const std::string& outPath,
+                                     const std::string& referenceDicomDir,
+                                     const std::string& reviewer, const Progress& progress) {
+  SegExportOptions o = segOptionsForMask(maskPath);
+  o.referenceDicomDir = referenceDicomDir;
+  if (!reviewer.empty()) o.contentCreator = reviewer;
+  return writeDicomSeg(mask, table, outPath, o, progress);
 }
 
 }  // namespace nephro::handoff

@@ -34,6 +34,8 @@ struct SegExportReport {
   int64_t frames = 0;
   bool referencesSeries = false;
   std::string seriesInstanceUid;
+  std::string
+      summary;  // "DICOM SEG, 4 segments, 58 frames, AUTOMATIC, references the source series"
 };
 
 // Writes `mask` (integer labels, every nonzero value in `table`) to `path`
@@ -47,5 +49,14 @@ SegExportReport writeDicomSeg(const Volume& mask, const LabelTable& table, const
 // a model output is AUTOMATIC, named after the model and version in the
 // folder's provenance.json, with the reviewer of the case's review.json.
 SegExportOptions segOptionsForMask(const std::string& maskPath);
+
+// What `nephro3d convert M out.dcm` and the window's export run: options from
+// segOptionsForMask(maskPath), the reference series folder (may be empty) and
+// a reviewer that overrides the recorded one (may be empty).
+SegExportReport writeDicomSegForMask(const Volume& mask, const LabelTable& table,
+                                     const std::string& maskPath, const std::string& outPath,
+                                     const std::string& referenceDicomDir = {},
+                                     const std::string& reviewer = {},
+                                     const Progress& progress = {});
 
 }  // namespace nephro::handoff
