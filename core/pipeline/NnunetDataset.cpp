@@ -140,7 +140,7 @@ DatasetReport writeNnunetDataset(const DatasetOptions& o, const Progress& progre
     std::map<std::string, size_t> runsOf;
     for (const Candidate& c : candidates)
       for (const json& m : c.provenance.value("models", json::array()))
-        ++runsOf[m.value("id", std::string())];
+        if (m.is_object()) ++runsOf[m.value("id", std::string())];
     std::string all;
     std::vector<std::string> everywhere;
     for (const auto& [id, n] : runsOf) {
@@ -177,8 +177,9 @@ DatasetReport writeNnunetDataset(const DatasetOptions& o, const Progress& progre
     cp.throwIfCancelled();
     const std::string id = caseIdentifier(cand.review.name);
     const json* record = nullptr;
-    for (const json& m : cand.provenance.value("models", json::array()))
-      if (m.value("id", std::string()) == model) record = &m;
+    if (cand.provenance.contains("models") && cand.provenance["models"].is_array())
+      for (const json& m : cand.provenance["models"])
+        if (m.is_object() && m.value("id", std::string()) == model) record = &m;
     if (!record) {
       report.skipped.push_back(cand.review.name + ": did not run " + model);
       continue;
