@@ -280,8 +280,17 @@ SegExportOptions segOptionsForMask(const std::string& maskPath) {
     const auto prov = nlohmann::json::parse(text.str(), nullptr, false);
     if (prov.is_object() && prov.contains("models") && prov["models"].is_array())
       for (const auto& m : prov["models"])
-        if (m.is_object() && m.value("id", std::string()) == name.stem)
+        if (m.is_object() && m.value("id", std::string()) == name.stem) {
           modelName = name.stem + " " + m.value("version", std::string());
+          // The mask lies on its output phase's grid: when that phase was read
+          // from a DICOM series folder, the SEG references it.
+          const std::string phase = m.value("output_phase", std::string());
+          if (prov.contains("phases") && prov["phases"].is_object() &&
+              prov["phases"].contains(phase) && prov["phases"][phase].is_object()) {
+            const std::string file = prov["phases"][phase].value("file", std::string());
+            if (!file.empty() && fs::is_directory(file)) o.referenceDicomDir = file;
+          }
+        }
   }
   o.algorithmName = "Nephro3D " + modelName;
   o.seriesDescription = "Nephro3D " + name.stem;
@@ -305,7 +314,7 @@ SegExportReport writeDicomSegForMask(const Volume& mask, const LabelTable& table
                                      const std::string& referenceDicomDir,
                                      const std::string& reviewer, const Progress& progress) {
   SegExportOptions o = segOptionsForMask(maskPath);
-  o.referenceDicomDir = referenceDicomDir;
+  if (!referenceDicomDir.empty()) o.referenceDicomDir = referenceDicomDir;
   if (!reviewer.empty()) o.contentCreator = reviewer;
   return writeDicomSeg(mask, table, outPath, o, progress);
 }

@@ -47,12 +47,14 @@ SegExportReport writeDicomSeg(const Volume& mask, const LabelTable& table, const
 // Export options from what lies beside a mask file: a corrected version
 // (its .provenance.json) is SEMIAUTOMATIC with its reviewer as content creator;
 // a model output is AUTOMATIC, named after the model and version in the
-// folder's provenance.json, with the reviewer of the case's review.json.
+// folder's provenance.json, with the reviewer of the case's review.json. When
+// the run read the model's output phase from a DICOM series folder, that
+// folder is the reference.
 SegExportOptions segOptionsForMask(const std::string& maskPath);
 
 // What `nephro3d convert M out.dcm` and the window's export run: options from
-// segOptionsForMask(maskPath), the reference series folder (may be empty) and
-// a reviewer that overrides the recorded one (may be empty).
+// segOptionsForMask(maskPath), with a reference series folder and a reviewer
+// that override the recorded ones when not empty.
 SegExportReport writeDicomSegForMask(const Volume& mask, const LabelTable& table,
                                      const std::string& maskPath, const std::string& outPath,
                                      const std::string& referenceDicomDir = {},

@@ -6,6 +6,7 @@
 #include <QtTest>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include <dcmtk/dcmfg/fgderimg.h>
@@ -17,6 +18,7 @@
 #include <dcmtk/dcmseg/segdoc.h>
 #include <dcmtk/dcmseg/segment.h>
 #include <dcmtk/dcmseg/segutils.h>
+#include <nlohmann/json.hpp>
 
 #include "DicomSeriesWriter.h"
 #include "TestSupport.h"
@@ -285,6 +287,24 @@ class TestDicomSeg : public QObject {
     DcmSegmentation* loaded = nullptr;
     QVERIFY(DcmSegmentation::loadFile(out.c_str(), loaded).good());
     delete loaded;
+    // A run that read its phase from the DICOM folder: the reference is found without --reference,
+    // and a corrected version is SEMIAUTOMATIC by its reviewer.
+    const nlohmann::json provenance{{"phases", {{"P", {{"file", study_.dicomDir}}}}},
+                                    {"models",
+                                     {{{"id", "tumor"},
+                                       {"version", "demo-1"},
+                                       {"output_phase", "P"},
+                                       {"output", "tumor.nii.gz"}}}}};
+    std::ofstream(dir_ + "/case/provenance.json") << provenance.dump();
+    const SegExportOptions found = segOptionsForMask(mask);
+    QCOMPARE(found.referenceDicomDir, study_.dicomDir);
+    QCOMPARE(found.algorithmName, std::string("Nephro3D tumor demo-1"));
+    QCOMPARE(found.algorithm, SegAlgorithm::Automatic);
+    std::ofstream(dir_ + "/case/tumor.corrected-1.provenance.json")
+        << nlohmann::json{{"format", "nephro3d-correction"}, {"reviewer", "Dr Renal"}}.dump();
+    const SegExportOptions corrected = segOptionsForMask(dir_ + "/case/tumor.corrected-1.nii.gz");
+    QCOMPARE(corrected.algorithm, SegAlgorithm::SemiAutomatic);
+    QCOMPARE(corrected.contentCreator, std::string("Dr Renal"));
     // An empty mask: one line, exit 3, no file.
     const std::string empty = dir_ + "/case/empty.nii.gz";
     writeVolume(Volume(study_.mask.geometry(), PixelType::UInt8), empty);
