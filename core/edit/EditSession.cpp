@@ -352,6 +352,21 @@ void EditSession::clearEditedSlices(int label, int axis) {
   editedSlices_.erase({label, axis});
 }
 
+int nearestIndexAxis(const Geometry& grid, const Vec3& normalLps) {
+  int best = 2;
+  double bestDot = -1.0;
+  for (int a = 0; a < 3; ++a) {
+    const double dot = std::abs(grid.direction[0 * 3 + a] * normalLps[0] +
+                                grid.direction[1 * 3 + a] * normalLps[1] +
+                                grid.direction[2 * 3 + a] * normalLps[2]);
+    if (dot > bestDot) {
+      bestDot = dot;
+      best = a;
+    }
+  }
+  return best;
+}
+
 Volume toLabelLayer(const Volume& mask, const std::string& path) {
   if (mask.pixelType() == PixelType::UInt8 || mask.pixelType() == PixelType::UInt16) return mask;
   if (!isIntegerType(mask.pixelType()))

@@ -135,6 +135,11 @@ class EditSession {
   uint64_t savedState_ = 0;
 };
 
+// The index axis of `grid` that runs closest to an LPS direction: the `axis`
+// of an operation drawn in a view whose normal is `normalLps` (a view of
+// another grid than the layer's, or an oblique layer).
+int nearestIndexAxis(const Geometry& grid, const Vec3& normalLps);
+
 // A label layer for editing from any integer mask: uint8 and uint16 are kept
 // as they are, other integer types with values in 0..65535 become uint16
 // (uint8 when every value fits). Throws an input error naming `path` otherwise.

@@ -83,6 +83,8 @@ class TestEditOperations : public QObject {
     QCOMPARE(r.labelsTouched, std::vector<int>{2});
     QCOMPARE(r.box.begin, (Index3{14, 15, 10}));
     QCOMPARE(r.box.end, (Index3{35, 26, 11}));
+    QCOMPARE(nearestIndexAxis(g, {0, 0, 1}), 2);
+    QCOMPARE(nearestIndexAxis(g, {0.1, -0.99, 0.05}), 1);
     // A coronal disc lies in the (i, k) plane: 2 mm slices give 2 slices each side of a 5 mm
     // radius.
     s.apply(brush(3, 5.0, {at(g, 24, 5, 10)}, BrushShape::Disc, 1));
