@@ -12,6 +12,8 @@ PACKAGES=(
   libvtk9-dev libinsighttoolkit5-dev libtorch-dev
   # small header libraries
   nlohmann-json3-dev libcli11-dev libboost-graph-dev zlib1g-dev
+  # DICOM SEG export (dcmseg)
+  libdcmtk-dev
   # GUI tests under a virtual display (Mesa llvmpipe)
   xvfb xauth libgl1-mesa-dri
   # reference implementations, model export and demo training (Debian's python3)

@@ -1,6 +1,6 @@
 // nephro3d convert IN OUT: any readable image (or DICOM series folder) to
-// NIfTI, NRRD or MetaImage; a label map's table follows it, and an OUT ending
-// in .seg.nrrd becomes a 3D Slicer segmentation.
+// NIfTI, NRRD or MetaImage; a label map's table follows it, an OUT ending
+// in .seg.nrrd becomes a 3D Slicer segmentation and one ending in .dcm a DICOM SEG.
 #include <cstdio>
 #include <memory>
 
@@ -10,13 +10,14 @@
 #include "common/Error.h"
 #include "image/VolumeIO.h"
 #include "labels/LabelTable.h"
+#include "handoff/DicomSeg.h"
 #include "labels/SegNrrd.h"
 
 namespace nephro::cli {
 namespace {
 
 struct ConvertOptions {
-  std::string in, out, series;
+  std::string in, out, series, reference, reviewer;
 };
 
 bool endsWith(const std::string& s, const std::string& suffix) {
@@ -24,12 +25,21 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 }
 
 void runConvert(const ConvertOptions& o) {
-  if (!endsWith(o.out, ".seg.nrrd") && (!isSupportedImagePath(o.out) || endsWith(o.out, ".dcm")))
-    throw usageError(o.out + ": unsupported output format (use .nii.gz, .nii, .nrrd, .mha or .seg.nrrd)");
+  const bool dicomSeg = endsWith(o.out, ".dcm");
+  if (!dicomSeg && !endsWith(o.out, ".seg.nrrd") && !isSupportedImagePath(o.out))
+    throw usageError(o.out + ": unsupported output format (use .nii.gz, .nii, .nrrd, .mha, .seg.nrrd or .dcm)");
+  if (!dicomSeg && (!o.reference.empty() || !o.reviewer.empty()))
+    throw usageError("--reference and --reviewer apply to a DICOM SEG output (.dcm)");
   ReadOptions ro;
   ro.seriesUid = o.series;
   Volume v = readVolume(o.in, ro);
   const bool hasTable = LabelTable::hasSidecar(o.in);
+  if (dicomSeg) {
+    if (!hasTable) throw inputError(LabelTable::sidecarPath(o.in), "label table is missing; a DICOM SEG needs coded names");
+    const handoff::SegExportReport r = handoff::writeDicomSegForMask(v, LabelTable::readSidecar(o.in), o.in, o.out, o.reference, o.reviewer);
+    std::printf("%s -> %s (%s)\n", o.in.c_str(), o.out.c_str(), r.summary.c_str());
+    return;
+  }
   if (endsWith(o.out, ".seg.nrrd")) {
     if (!hasTable) throw inputError(LabelTable::sidecarPath(o.in), "label table is missing; a .seg.nrrd needs names and colours");
     writeSegNrrd(v, LabelTable::readSidecar(o.in), o.out);
@@ -48,10 +58,12 @@ void runConvert(const ConvertOptions& o) {
 
 RegisterCommand reg(25, [](CLI::App& root) {
   auto o = std::make_shared<ConvertOptions>();
-  CLI::App* sub = root.add_subcommand("convert", "Convert an image or DICOM series to NIfTI/NRRD/MHA or .seg.nrrd");
+  CLI::App* sub = root.add_subcommand("convert", "Convert an image or DICOM series to NIfTI/NRRD/MHA, .seg.nrrd or DICOM SEG");
   sub->add_option("input", o->in, "Image file or DICOM series folder")->required();
-  sub->add_option("output", o->out, "Output file (.nii.gz, .nii, .nrrd, .mha, .seg.nrrd)")->required();
+  sub->add_option("output", o->out, "Output file (.nii.gz, .nii, .nrrd, .mha, .seg.nrrd, .dcm)")->required();
   sub->add_option("--series", o->series, "DICOM series UID when the folder holds several");
+  sub->add_option("--reference", o->reference, "DICOM SEG: the CT's DICOM series folder the SEG references");
+  sub->add_option("--reviewer", o->reviewer, "DICOM SEG: content creator (default: the mask's reviewer)");
   sub->callback([o] { runConvert(*o); });
 });
 
