@@ -1,0 +1,139 @@
+// nephro3d serve: the engine as an HTTP service (jobs, the old endpoints as
+// aliases, API keys, health, metrics). nephro3d serve --hash-key: a keys-file line.
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/Command.h"
+#include "common/Error.h"
+#include "inference/NnunetPredictor.h"
+#include "jobs/EngineStageRunner.h"
+#include "jobs/Scheduler.h"
+#include "server/ApiKeys.h"
+#include "server/HttpService.h"
+#include "server/Metrics.h"
+
+namespace fs = std::filesystem;
+
+namespace nephro::server {
+namespace {
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::string apiKeys, dataRoot, spool;
+  uint64_t maxUploadMb = 2048;
+  std::string device = "auto";
+  uint64_t modelMemoryMb = 4096;
+  std::string tlsCert, tlsKey;
+  bool hashKey = false;
+  std::string keyName = "client";
+  bool noGrouping = false;
+  int threads = 0;
+  int retries = 2;
+};
+
+std::atomic<bool> stopRequested{false};
+void onStopSignal(int) { stopRequested = true; }
+
+void printKeyLine(const ServeOptions& o) {
+  std::string key;
+  std::getline(std::cin, key);
+  while (!key.empty() && (key.back() == '\r' || key.back() == '\n')) key.pop_back();
+  if (key.empty()) throw usageError("--hash-key reads the key on standard input; it was empty");
+  if (o.keyName.empty() || o.keyName.find_first_of(" \t#") != std::string::npos)
+    throw usageError("--key-name must be one word without '#'");
+  std::printf("%s\n", keyFileLine(o.keyName, key).c_str());
+}
+
+void serve(const ServeOptions& o) {
+  if (o.hashKey) return printKeyLine(o);
+  if (o.apiKeys.empty()) throw usageError("serve needs --api-keys FILE (make a line with: nephro3d serve --hash-key)");
+  if (o.spool.empty()) throw usageError("serve needs --spool DIR");
+  ServiceOptions so;
+  const size_t colon = o.listen.rfind(':');
+  if (colon == std::string::npos) throw usageError("--listen must be HOST:PORT");
+  so.host = o.listen.substr(0, colon);
+  if (so.host.size() > 2 && so.host.front() == '[' && so.host.back() == ']') so.host = so.host.substr(1, so.host.size() - 2);
+  try {
+    so.port = std::stoi(o.listen.substr(colon + 1));
+  } catch (const std::exception&) {
+    throw usageError("--listen must be HOST:PORT");
+  }
+  if (so.port < 0 || so.port > 65535) throw usageError("--listen port must be 0..65535");
+  ApiKeys keys = ApiKeys::load(o.apiKeys);
+  if (!o.dataRoot.empty()) {
+    std::error_code ec;
+    if (!fs::is_directory(o.dataRoot)) throw inputError(o.dataRoot, "data root is not a folder");
+    so.dataRoot = fs::canonical(o.dataRoot, ec).string();
+  }
+  so.maxUploadBytes = o.maxUploadMb << 20;
+  so.tlsCert = o.tlsCert;
+  so.tlsKey = o.tlsKey;
+  const bool cuda = inference::deviceInfo().cudaAvailable;
+  if (o.device == "cuda" && !cuda) throw usageError("--device cuda: no CUDA device is available to this build");
+  so.device = (o.device == "cuda" || (o.device == "auto" && cuda)) ? "cuda" : "cpu";
+
+  jobs::Spool spool(o.spool);
+  jobs::EngineRunnerOptions ro;
+  ro.modelMemoryBytes = o.modelMemoryMb << 20;
+  ro.threads = o.threads;
+  jobs::EngineStageRunner runner(ro);
+  Metrics metrics;
+  jobs::SchedulerOptions sched;
+  sched.devices = {so.device};
+  sched.groupByModel = !o.noGrouping;
+  sched.maxRetries = o.retries;
+  jobs::Scheduler scheduler(spool, runner, sched, &metrics);
+  const size_t resumed = scheduler.recover();
+  HttpService service(so, std::move(keys), spool, scheduler, runner, metrics);
+  const int port = service.bind();
+
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGINT, onStopSignal);
+  std::signal(SIGTERM, onStopSignal);
+  scheduler.start();
+  std::printf("nephro3d serve: listening on %s://%s:%d (device %s, spool %s, %zu unfinished job(s) resumed)\n",
+              so.tlsCert.empty() ? "http" : "https", so.host.c_str(), port, so.device.c_str(), spool.root().c_str(), resumed);
+  std::fflush(stdout);
+  std::thread watcher([&] {
+    while (!stopRequested) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    service.drain();
+    service.stop();
+  });
+  service.serve();
+  stopRequested = true;
+  watcher.join();
+  scheduler.stop();
+  std::fprintf(stderr, "nephro3d serve: stopped; unfinished jobs stay in %s and resume on the next start\n", spool.root().c_str());
+}
+
+cli::RegisterCommand reg(60, [](CLI::App& root) {
+  auto o = std::make_shared<ServeOptions>();
+  CLI::App* sub = root.add_subcommand("serve", "Run the engine as an HTTP service (jobs, old endpoints, API keys, metrics)");
+  sub->add_option("--listen", o->listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0 = any free port)");
+  sub->add_option("--api-keys", o->apiKeys, "Keys file: `NAME SHA256HEX` per line, # comments");
+  sub->add_option("--data-root", o->dataRoot, "Folder that JSON jobs may name files in (relative paths)");
+  sub->add_option("--spool", o->spool, "Folder for job state, inputs and outputs (survives restarts)");
+  sub->add_option("--max-upload-mb", o->maxUploadMb, "Largest request body in MiB (default 2048)")->check(CLI::Range(1, 1 << 20));
+  sub->add_option("--device", o->device, "auto, cpu or cuda")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  sub->add_option("--model-memory-mb", o->modelMemoryMb, "Memory for loaded networks in MiB (default 4096; least recently used out)")
+      ->check(CLI::Range(1, 1 << 24));
+  sub->add_option("--tls-cert", o->tlsCert, "PEM certificate: serve HTTPS (with --tls-key)");
+  sub->add_option("--tls-key", o->tlsKey, "PEM private key of --tls-cert");
+  sub->add_option("--threads", o->threads, "CPU threads for networks and meshes (default: all cores)")->check(CLI::Range(0, 1024));
+  sub->add_option("--retries", o->retries, "Retries of a stage after a transient error (default 2)")->check(CLI::Range(0, 10));
+  sub->add_flag("--no-grouping", o->noGrouping, "Run stages strictly job after job instead of grouping them by model");
+  sub->add_flag("--hash-key", o->hashKey, "Read a key on standard input and print its keys-file line, then exit");
+  sub->add_option("--key-name", o->keyName, "Name printed by --hash-key (default client)");
+  sub->callback([o] { serve(*o); });
+});
+
+}  // namespace
+}  // namespace nephro::server
