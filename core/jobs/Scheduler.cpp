@@ -173,6 +173,7 @@ void Scheduler::finishLocked(Entry& e, JobState state, const std::string& code, 
     e.record.progress = 1.0;
     e.record.stage.clear();
   }
+  spool_.clearAttempts(e.record.id);
   try {
     spool_.save(e.record);
   } catch (const std::exception&) {

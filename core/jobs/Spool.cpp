@@ -216,6 +216,11 @@ void Spool::discardAttempt(const std::string& attemptDir) const {
   fs::remove_all(attemptDir, ec);
 }
 
+void Spool::clearAttempts(const std::string& id) const {
+  std::error_code ec;
+  fs::remove_all(fs::path(jobDir(id)) / "work", ec);
+}
+
 bool Spool::stageDone(const std::string& id, const std::string& folder) const { return fs::is_directory(stageDir(id, folder)); }
 
 std::vector<Artifact> Spool::stageArtifacts(const std::string& id, const std::string& folder) const {

@@ -87,6 +87,7 @@ class Spool {
   // done by another attempt (this attempt is then removed).
   bool commitAttempt(const std::string& id, const std::string& folder, const std::string& attemptDir) const;
   void discardAttempt(const std::string& attemptDir) const;
+  void clearAttempts(const std::string& id) const;  // the job's work/ folder, once it is final
   bool stageDone(const std::string& id, const std::string& folder) const;
   // Files of a finished stage (its stage.json excluded) with size and sha256.
   std::vector<Artifact> stageArtifacts(const std::string& id, const std::string& folder) const;
