@@ -14,6 +14,8 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libboost-graph-dev zlib1g-dev
   # DICOM SEG export (dcmseg)
   libdcmtk-dev
+  # HTTP service (nephro3d serve): cpp-httplib with TLS through OpenSSL
+  libcpp-httplib-dev libssl-dev libbrotli-dev
   # GUI tests under a virtual display (Mesa llvmpipe)
   xvfb xauth libgl1-mesa-dri
   # reference implementations, model export and demo training (Debian's python3)
