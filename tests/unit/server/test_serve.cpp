@@ -67,7 +67,7 @@ struct Server {
     proc->setProcessChannelMode(QProcess::SeparateChannels);
     proc->start(QString::fromStdString(engine()), QStringList{"serve", "--listen", "127.0.0.1:0"} + args);
     if (!proc->waitForStarted(10000)) return false;
-    static const QRegularExpression re("listening on http://127\\.0\\.0\\.1:(\\d+)");
+    static const QRegularExpression re("listening on https?://127\\.0\\.0\\.1:(\\d+)");
     for (int i = 0; i < 600 && port == 0; ++i) {  // bounded: 60 s
       if (proc->state() != QProcess::Running) break;
       proc->waitForReadyRead(100);
@@ -417,6 +417,33 @@ class ServeTest : public QObject {
     QCOMPARE(provenance, 1);
     const std::string m = cli_->Get("/metrics", auth_)->body;
     QVERIFY(m.find("nephro3d_jobs_total{status=\"succeeded\"} 1\n") != std::string::npos);
+  }
+
+  void tls() {
+    const std::string cert = dir_ + "/cert.pem", key = dir_ + "/key.pem";
+    QProcess openssl;
+    openssl.start("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", QString::fromStdString(key), "-out",
+                              QString::fromStdString(cert), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                              "subjectAltName=IP:127.0.0.1"});
+    if (!openssl.waitForFinished(60000) || openssl.exitCode() != 0) QSKIP("the openssl command is not available to make a certificate");
+    Server https;
+    QVERIFY(https.start({"--api-keys", QString::fromStdString(keys_), "--spool", QString::fromStdString(dir_ + "/spool-tls"),
+                         "--tls-cert", QString::fromStdString(cert), "--tls-key", QString::fromStdString(key)}));
+    QVERIFY(https.output.find("listening on https://") != std::string::npos);
+    httplib::SSLClient c("127.0.0.1", https.port);
+    c.set_ca_cert_path(cert.c_str());
+    c.enable_server_certificate_verification(true);
+    auto live = c.Get("/health/live");
+    QVERIFY(live);
+    QCOMPARE(live->status, 200);
+    QCOMPARE(c.Get("/v1/models")->status, 401);
+    QCOMPARE(c.Get("/v1/models", auth_)->status, 200);
+    // Plain HTTP to the TLS port gets no answer.
+    httplib::Client plain("127.0.0.1", https.port);
+    plain.set_read_timeout(5, 0);
+    auto r = plain.Get("/health/live");
+    QVERIFY(!r || r->status != 200);
+    QCOMPARE(https.terminate(), 0);
   }
 
   void badKeysFileIsAnInputError() {
