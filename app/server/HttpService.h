@@ -78,6 +78,7 @@ class HttpService {
   Metrics& metrics_;
   std::unique_ptr<httplib::Server> server_;
   std::atomic<bool> draining_{false};
+  std::atomic<int> waiters_{0};    // handlers blocked in ?wait=
   nlohmann::json catalog_;         // /v1/models, computed once
   std::string modelProblems_;      // models with files that do not load
 };

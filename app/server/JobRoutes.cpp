@@ -254,8 +254,10 @@ void HttpService::submit(const httplib::Request& req, httplib::Response& res, co
     keep = created;
     if (!created) res.set_header("Idempotent-Replayed", "true");
     res.set_header("Location", "/v1/jobs/" + r.id);
-    if (wait > 0) {
+    // Waiting holds a handler thread: keep enough of them free for health checks and polls.
+    if (wait > 0 && waiters_.fetch_add(1) < options_.httpThreads - 8) {
       r = scheduler_.waitFor(r.id, wait).value_or(r);
+      waiters_.fetch_sub(1);
       if (r.state == jobs::JobState::Succeeded) return sendJob(res, 200, r);
       if (jobs::isFinal(r.state)) {
         res.status = 422;
@@ -265,6 +267,8 @@ void HttpService::submit(const httplib::Request& req, httplib::Response& res, co
                         "application/json");
         return;
       }
+    } else if (wait > 0) {
+      waiters_.fetch_sub(1);
     }
     sendJob(res, 202, r);
   } catch (const jobs::RequestError& e) {
