@@ -385,6 +385,22 @@ class ServeTest : public QObject {
     QVERIFY(m.find("route=\"GET /v1/jobs/{id}\"") != std::string::npos);
     QVERIFY(m.find("stage=\"mesh\",model=\"-\",device=\"cpu\"") != std::string::npos);
     QVERIFY(m.find("nephro3d_jobs_total{status=\"cancelled\"} 1") != std::string::npos);
+    // The text exposition format: every sample line is NAME{LABELS} VALUE, every family typed first.
+    static const std::regex sample(
+        "^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|\\\\.)*\",?)*\\})? (-?[0-9.eE+-]+|\\+Inf|NaN)$");
+    std::set<std::string> typed;
+    std::istringstream lines(m);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("# TYPE ", 0) == 0) typed.insert(line.substr(7, line.find(' ', 7) - 7));
+      if (line.empty() || line[0] == '#') continue;
+      std::smatch match;
+      QVERIFY2(std::regex_match(line, match, sample), line.c_str());
+      std::string family = match[1];
+      for (const char* suffix : {"_bucket", "_sum", "_count"})
+        if (!typed.count(family) && family.size() > strlen(suffix) && family.compare(family.size() - strlen(suffix), strlen(suffix), suffix) == 0)
+          family.erase(family.size() - strlen(suffix));
+      QVERIFY2(typed.count(family), line.c_str());
+    }
     // No job id (32 hex digits) and no file name in any label.
     QVERIFY(!std::regex_search(m, std::regex("[0-9a-f]{32}")));
     QVERIFY(m.find(".nii") == std::string::npos);
