@@ -27,6 +27,7 @@ struct MeshCommandOptions {
   double minComponent = 0.0;
   bool joint = false;
   bool exactSmoothing = false;
+  bool surfaceDistance = false;
   std::string formats = "obj";
   std::string space = "LPS";
   bool merged = false;
@@ -56,6 +57,8 @@ void runMesh(const MeshCommandOptions& o) {
   options.minComponentMm3 = o.minComponent;
   options.joint = o.joint;
   options.keepThinLabels = !o.exactSmoothing;
+  options.preserveVolume = !o.exactSmoothing;
+  options.surfaceDistance = o.surfaceDistance;
   options.threads = o.threads;
   options.maskName = o.mask;
   if (o.joint && o.decimate > 0.0)
@@ -99,6 +102,11 @@ void runMesh(const MeshCommandOptions& o) {
       if (cells > 0 && m.smoothing < options.smoothing) notes += "  smoothing lowered to " + std::to_string(m.smoothing).substr(0, 6) + " (thin label)";
       if (cells == 0) notes += "  no piece above --min-component; not written";
       std::printf("  %5d %-28s %9lld triangles%s\n", m.value, m.name.c_str(), static_cast<long long>(cells), notes.c_str());
+      if (o.surfaceDistance && cells > 0)
+        std::printf("        volume %.0f mm3 = %.3f of the voxels; to the unsmoothed surface mean %.2f mm, 95%% %.2f mm, "
+                    "max %.2f mm\n",
+                    m.meshVolumeMm3, m.voxelVolumeMm3 > 0 ? m.meshVolumeMm3 / m.voxelVolumeMm3 : 0.0, m.distance.meanMm,
+                    m.distance.p95Mm, m.distance.maxMm);
     }
     std::printf("mesh: %zu labels -> %zu files in %s, %s coordinates (read %.1f s, mesh %.1f s, write %.1f s)\n",
                 meshes.size(), files.size(), o.out.c_str(), toString(options.space), seconds(t0, t1), seconds(t1, t2),
@@ -121,7 +129,9 @@ RegisterCommand reg(30, [](CLI::App& root) {
       ->check(CLI::Range(0.0, 1e12));
   sub->add_flag("--joint", o->joint, "Neighbouring labels share their boundary exactly");
   sub->add_flag("--exact-smoothing", o->exactSmoothing,
-                "Smooth thin labels with the full factor too, as 3D Slicer does (it may erase them)");
+                "Smooth as 3D Slicer does: thin labels with the full factor too (it may erase them), no volume correction");
+  sub->add_flag("--surface-distance", o->surfaceDistance,
+                "Report per label the volume against the voxels and the distance to the unsmoothed surface");
   sub->add_option("--format", o->formats, "Comma-separated formats: obj,stl,ply,vtp,glb (default obj)");
   sub->add_option("--space", o->space, "Coordinate system of the points: LPS (default) or RAS");
   sub->add_flag("--merged", o->merged, "One file with every label instead of one file per label");
