@@ -11,6 +11,7 @@
 #include "cli/TerminalProgress.h"
 #include "common/Error.h"
 #include "image/VolumeIO.h"
+#include "labels/LabelSources.h"
 #include "labels/LabelTable.h"
 #include "mesh/LabelMesher.h"
 
@@ -21,6 +22,7 @@ struct MeshCommandOptions {
   std::string mask;
   std::string out;
   std::string labels;
+  std::string labelTable;
   double smoothing = 0.5;
   double decimate = 0.0;
   bool decimateTubes = false;
@@ -69,14 +71,16 @@ void runMesh(const MeshCommandOptions& o) {
   if (!isIntegerType(info.pixelType))
     throw inputError(o.mask, std::string("is not an integer label image (pixel type ") + info.storedComponentType + ")");
 
+  // --labels is either a mapping (1=artery,2=vein | totalseg | dataset.json) or a selection (1,kidney_left).
+  const bool mapping = !o.labels.empty() && isLabelMappingSpec(o.labels);
   LabelTable table;
-  if (LabelTable::hasSidecar(o.mask)) {
-    table = LabelTable::readSidecar(o.mask);
+  if (auto given = labelTableForMask(o.mask, mapping ? o.labels : "", o.labelTable)) {
+    table = *given;
   } else if (!o.quiet) {
     std::fprintf(stderr, "nephro3d mesh: no label table %s; labels are named label_N\n",
                  LabelTable::sidecarPath(o.mask).c_str());
   }
-  if (!o.labels.empty()) options.labels = resolveLabelList(o.labels, table);
+  if (!o.labels.empty() && !mapping) options.labels = resolveLabelList(o.labels, table);
 
   Progress progress = terminalProgress(o.quiet);
   const Volume mask = readVolume(o.mask, {}, progress.sub(0.0, 0.2));
@@ -119,7 +123,10 @@ RegisterCommand reg(30, [](CLI::App& root) {
   CLI::App* sub = root.add_subcommand("mesh", "Smoothed surface meshes of a label mask (no CT needed)");
   sub->add_option("--mask", o->mask, "Label mask (its label table sidecar mask.json is read if present)")->required();
   sub->add_option("--out", o->out, "Output folder")->required();
-  sub->add_option("--labels", o->labels, "Labels to mesh, by value or name: 1,2 or kidney_left,tumor (default all)");
+  sub->add_option("--labels", o->labels,
+                  "Labels to mesh, by value or name: 1,2 or kidney_left,tumor (default all); or what the mask's values "
+                  "mean: 1=artery,2=vein, totalseg, or an nnU-Net dataset.json");
+  sub->add_option("--label-table", o->labelTable, "Label table file (Nephro3D .json, nnU-Net dataset.json, Slicer colour table, ITK-SNAP labels)");
   sub->add_option("--smoothing", o->smoothing, "Smoothing factor 0..1 as in 3D Slicer (default 0.5)")
       ->check(CLI::Range(0.0, 1.0));
   sub->add_option("--decimate", o->decimate, "Target reduction of triangles 0..0.95 (default 0 = off)")
