@@ -110,6 +110,38 @@ void SliceView::resetView() {
   update();
 }
 
+Vec3 SliceView::normalLps() const {
+  if (volume_.empty()) return {0, 0, 0};
+  const Geometry& g = volume_.geometry();
+  const int n = plane_.normal;
+  return {g.direction[0 * 3 + n], g.direction[1 * 3 + n], g.direction[2 * 3 + n]};
+}
+
+void SliceView::setTool(SliceTool* tool) {
+  tool_ = tool;
+  toolDrag_ = false;
+  update();
+}
+
+void SliceView::invalidateRegion(const Geometry& grid, const Index3& begin, const Index3& end) {
+  if (volume_.empty() || end[0] <= begin[0] || end[1] <= begin[1] || end[2] <= begin[2]) return;
+  // The box's corners in this view's slice pixels and slice numbers.
+  const Geometry& g = volume_.geometry();
+  double lo[3] = {1e300, 1e300, 1e300}, hi[3] = {-1e300, -1e300, -1e300};
+  for (int c = 0; c < 8; ++c) {
+    const Vec3 corner{(c & 1) ? end[0] - 0.5 : begin[0] - 0.5, (c & 2) ? end[1] - 0.5 : begin[1] - 0.5,
+                      (c & 4) ? end[2] - 0.5 : begin[2] - 0.5};
+    const Vec3 idx = g.physicalToIndex(grid.indexToPhysical(corner));
+    const QPointF px = plane_.pixelOf(idx);
+    const double v[3] = {px.x(), px.y(), plane_.sliceOf(idx)};
+    for (int a = 0; a < 3; ++a) lo[a] = std::min(lo[a], v[a]), hi[a] = std::max(hi[a], v[a]);
+  }
+  if (double(slice_) < lo[2] - 0.5 || double(slice_) > hi[2] + 0.5) return;
+  dirty_ = true;
+  const QRectF r(sliceToWidget(QPointF(lo[0], lo[1])), sliceToWidget(QPointF(hi[0], hi[1])));
+  update(r.normalized().toAlignedRect().adjusted(-2, -2, 2, 2));
+}
+
 const QImage& SliceView::sliceImage() {
   ensureRendered();
   return image_;
@@ -196,6 +228,7 @@ void SliceView::paintEvent(QPaintEvent*) {
     painter.setPen(QPen(hc, 1));
     painter.drawLine(QPointF(target.left(), c.y()), QPointF(c.x() - gap, c.y()));
     painter.drawLine(QPointF(c.x() + gap, c.y()), QPointF(target.right(), c.y()));
+    if (tool_) tool_->paint(*this, painter);
   }
   drawAnnotations(painter);
   lastPaintMs_ = timer.nsecsElapsed() / 1e6;
@@ -237,6 +270,11 @@ void SliceView::drawAnnotations(QPainter& painter) {
 }
 
 void SliceView::mousePressEvent(QMouseEvent* event) {
+  if (tool_ && !(event->modifiers() & Qt::ShiftModifier) && tool_->mousePress(*this, *event)) {
+    toolDrag_ = true;
+    event->accept();
+    return;
+  }
   dragStart_ = event->position();
   dragStartWl_ = wl_;
   dragStartPan_ = pan_;
@@ -255,6 +293,13 @@ void SliceView::mousePressEvent(QMouseEvent* event) {
 }
 
 void SliceView::mouseMoveEvent(QMouseEvent* event) {
+  if (tool_ && (toolDrag_ || drag_ == Drag::None) && tool_->mouseMove(*this, *event)) {
+    if (auto p = physicalAt(event->position()))
+      emit hovered(*p);
+    else
+      emit hoverLeft();
+    return;
+  }
   const QPointF d = event->position() - dragStart_;
   switch (drag_) {
     case Drag::Cursor:
@@ -284,7 +329,12 @@ void SliceView::mouseMoveEvent(QMouseEvent* event) {
     emit hoverLeft();
 }
 
-void SliceView::mouseReleaseEvent(QMouseEvent*) {
+void SliceView::mouseReleaseEvent(QMouseEvent* event) {
+  if (tool_ && toolDrag_) {
+    toolDrag_ = false;
+    tool_->mouseRelease(*this, *event);
+    return;
+  }
   drag_ = Drag::None;
 }
 
@@ -336,6 +386,7 @@ void SliceView::keyPressEvent(QKeyEvent* event) {
 }
 
 void SliceView::leaveEvent(QEvent*) {
+  if (tool_) tool_->leave(*this);
   emit hoverLeft();
 }
 

@@ -12,6 +12,7 @@
 #include "viewers/OverlayStyle.h"
 #include "viewers/SliceGeometry.h"
 #include "viewers/SliceRenderer.h"
+#include "viewers/SliceTool.h"
 #include "viewers/WindowPresets.h"
 
 namespace nephro::viewers {
@@ -50,6 +51,20 @@ class SliceView : public QWidget {
   QPointF widgetPosOf(const Vec3& lps) const;
   // Time the last paintEvent took, in milliseconds.
   double lastPaintMs() const { return lastPaintMs_; }
+  const SlicePlane& plane() const { return plane_; }
+  // Widget pixels per millimetre at the current zoom.
+  double pixelsPerMm() const;
+  // LPS direction of the slice normal (zero without a volume).
+  Vec3 normalLps() const;
+
+  // A tool (brush, scissors, ruler...) that takes the left button and draws
+  // over the slice; null: the view navigates. Not owned.
+  void setTool(SliceTool* tool);
+  SliceTool* tool() const { return tool_; }
+  // Voxels of an overlay on `grid` changed inside [begin, end) (index box):
+  // the slice is rendered again only if it crosses the box, and only the
+  // box's part of the widget is repainted.
+  void invalidateRegion(const Geometry& grid, const Index3& begin, const Index3& end);
 
  signals:
   void cursorMoved(const nephro::Vec3& lps);
@@ -68,8 +83,7 @@ class SliceView : public QWidget {
   void leaveEvent(QEvent* event) override;
 
  private:
-  // Widget pixels per millimetre and the widget position of the slice's top-left corner.
-  double pixelsPerMm() const;
+  // Widget position of the slice's top-left corner.
   QPointF imageOrigin() const;
   QPointF sliceToWidget(const QPointF& slicePx) const;
   QPointF widgetToSlice(const QPointF& widgetPos) const;
@@ -100,6 +114,8 @@ class SliceView : public QWidget {
   double dragStartZoom_ = 1.0;
   int wheelAccumulator_ = 0;
   double lastPaintMs_ = 0;
+  SliceTool* tool_ = nullptr;
+  bool toolDrag_ = false;
 };
 
 // The colour that marks a view (and its plane in the other views), as in Slicer.

@@ -9,6 +9,11 @@ LabelTableModel::LabelTableModel(WorkspaceModel* workspace, QObject* parent)
   connect(workspace, &WorkspaceModel::layersChanged, this, &LabelTableModel::rebuild);
   connect(workspace, &WorkspaceModel::labelDisplayChanged, this,
           &LabelTableModel::onLabelDisplayChanged);
+  connect(workspace, &WorkspaceModel::voxelCountsChanged, this, [this](int layerId) {
+    for (size_t i = 0; i < rows_.size(); ++i)
+      if (rows_[i].layerId == layerId)
+        emit dataChanged(index(int(i), VolumeMl), index(int(i), ChangeMl));
+  });
   rebuild();
 }
 
@@ -86,6 +91,18 @@ QVariant LabelTableModel::data(const QModelIndex& index, int role) const {
       if (role == Qt::TextAlignmentRole) return int(Qt::AlignRight | Qt::AlignVCenter);
       if (role == Qt::ToolTipRole) return tr("%1 voxels").arg(layer->voxelCount(r.value));
       break;
+    case ChangeMl: {
+      const double change = layer->changeMl(r.value);
+      const int64_t before = size_t(r.value) < layer->originalVoxelCounts.size()
+                                 ? layer->originalVoxelCounts[size_t(r.value)]
+                                 : 0;
+      if (role == Qt::DisplayRole)
+        return layer->voxelCount(r.value) == before ? QString() : QString::asprintf("%+.2f", change);
+      if (role == Qt::EditRole) return change;
+      if (role == Qt::TextAlignmentRole) return int(Qt::AlignRight | Qt::AlignVCenter);
+      if (role == Qt::ToolTipRole) return tr("Change since the layer was opened (edits)");
+      break;
+    }
     default:
       break;
   }
@@ -137,6 +154,8 @@ QVariant LabelTableModel::headerData(int section, Qt::Orientation orientation, i
         return tr("Opacity");
       case VolumeMl:
         return tr("Volume (mL)");
+      case ChangeMl:
+        return tr("Change");
       default:
         return {};
     }

@@ -1,6 +1,7 @@
 #pragma once
-// One row per label of every layer: visibility, colour, name, layer, opacity
-// and volume (mL, from the voxel count). Edits go to the WorkspaceModel, which
+// One row per label of every layer: visibility, colour, name, layer, opacity,
+// volume (mL, from the voxel count, live while the layer is edited) and its
+// change against the layer as it was added (the model's output). Edits go to the WorkspaceModel, which
 // tells every view.
 #include <QAbstractTableModel>
 #include <QPointer>
@@ -13,7 +14,7 @@ namespace nephro::widgets {
 class LabelTableModel : public QAbstractTableModel {
   Q_OBJECT
  public:
-  enum Column { Visible = 0, Color, Name, LayerName, Opacity, VolumeMl, ColumnCount };
+  enum Column { Visible = 0, Color, Name, LayerName, Opacity, VolumeMl, ChangeMl, ColumnCount };
   enum Role { LayerIdRole = Qt::UserRole + 1, LabelValueRole };
 
   explicit LabelTableModel(WorkspaceModel* workspace, QObject* parent = nullptr);

@@ -44,6 +44,19 @@ void Preferences::setDevice(const QString& device) {
   settings_->setValue("models/device", device);
 }
 
+QString Preferences::reviewerName() const {
+  return settings_->value("review/reviewer").toString();
+}
+void Preferences::setReviewerName(const QString& name) {
+  settings_->setValue("review/reviewer", name.trimmed());
+}
+int Preferences::undoBudgetMiB() const {
+  return std::clamp(settings_->value("edit/undoBudgetMiB", 256).toInt(), 1, 65536);
+}
+void Preferences::setUndoBudgetMiB(int mib) {
+  settings_->setValue("edit/undoBudgetMiB", std::clamp(mib, 1, 65536));
+}
+
 QStringList Preferences::recentStudies() const {
   return settings_->value("recent/studies").toStringList();
 }

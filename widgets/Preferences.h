@@ -29,6 +29,12 @@ class Preferences {
   void setSmoothingFactor(double factor);
   QString device() const;  // "cpu" by default
   void setDevice(const QString& device);
+  // The name written into review states, corrected versions and DICOM SEG.
+  QString reviewerName() const;
+  void setReviewerName(const QString& name);
+  // Memory the undo steps of an edit session may hold, MiB (default 256).
+  int undoBudgetMiB() const;
+  void setUndoBudgetMiB(int mib);
 
   QStringList recentStudies() const;
   // Puts a study (a folder or the first file) first in the recent list (ten at most).

@@ -52,6 +52,24 @@ double Layer::volumeMl(int value) const {
   return double(voxelCount(value)) * mask.geometry().voxelVolumeMm3() / 1000.0;
 }
 
+double Layer::changeMl(int value) const {
+  if (mask.empty()) return 0.0;
+  const int64_t before =
+      value >= 0 && size_t(value) < originalVoxelCounts.size() ? originalVoxelCounts[size_t(value)] : 0;
+  return double(voxelCount(value) - before) * mask.geometry().voxelVolumeMm3() / 1000.0;
+}
+
+void WorkspaceModel::addVoxelCounts(int layerId, const std::map<int, int64_t>& deltas) {
+  Layer* l = findLayer(layerId);
+  if (!l || deltas.empty()) return;
+  for (const auto& [value, delta] : deltas) {
+    if (value < 0) continue;
+    if (size_t(value) >= l->voxelCounts.size()) l->voxelCounts.resize(size_t(value) + 1, 0);
+    l->voxelCounts[size_t(value)] += delta;
+  }
+  emit voxelCountsChanged(layerId);
+}
+
 WorkspaceModel::WorkspaceModel(QObject* parent) : QObject(parent) {}
 
 void WorkspaceModel::setPhase(Phase phase, const Volume& volume, const QString& path) {
@@ -104,6 +122,7 @@ int WorkspaceModel::addLayer(const QString& name, const Volume& mask, const Labe
   layer.mask = mask;
   layer.table = table;
   layer.voxelCounts = labelVoxelCounts(mask);
+  layer.originalVoxelCounts = layer.voxelCounts;
   for (const LabelEntry& e : table.entries())
     layer.display[e.value] = LabelDisplay{toQColor(e.color), 1.0, true};
   // Values present in the mask but missing from the table still get drawn.

@@ -36,12 +36,15 @@ struct Layer {
   LabelTable table;
   std::map<int, LabelDisplay> display;  // per label value of the table
   std::vector<int64_t> voxelCounts;     // index = label value
+  std::vector<int64_t> originalVoxelCounts;  // as the layer was added (its model's output)
   std::map<int, LabelMesh> meshes;      // per label value, as they are made
   bool visible = true;
 
   int64_t voxelCount(int value) const;
   // Volume of a label in millilitres, from its voxel count and the voxel size.
   double volumeMl(int value) const;
+  // Change of a label's volume since the layer was added (edits), in millilitres.
+  double changeMl(int value) const;
 };
 
 class WorkspaceModel : public QObject {
@@ -77,6 +80,9 @@ class WorkspaceModel : public QObject {
   void setLabelOpacity(int layerId, int value, double opacity);
   void setLabelVisible(int layerId, int value, bool visible);
   const LabelDisplay* labelDisplay(int layerId, int value) const;
+  // A layer's voxels were edited in place: adds the change of voxel count per
+  // label value (keeping the views' shared voxels) and tells the label table.
+  void addVoxelCounts(int layerId, const std::map<int, int64_t>& deltas);
 
   // Meshes of a layer's labels (LPS).
   void setMesh(int layerId, const LabelMesh& mesh);
@@ -94,6 +100,7 @@ class WorkspaceModel : public QObject {
   void layerVisibilityChanged(int layerId);
   void meshAdded(int layerId, int value);
   void meshesCleared(int layerId);
+  void voxelCountsChanged(int layerId);
 
  private:
   Layer* findLayer(int id);

@@ -1,12 +1,15 @@
 // nephro3d info FILE: geometry, pixel type and value range of an image.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/Command.h"
 #include "cli/TerminalProgress.h"
+#include "common/Error.h"
 #include "image/VolumeIO.h"
+#include "labels/LabelSources.h"
 #include "labels/LabelTable.h"
 
 namespace nephro::cli {
@@ -16,12 +19,33 @@ struct InfoOptions {
   std::string path;
   std::string series;
   bool headerOnly = false;
+  bool allowGaps = false;
+  std::string labels;
+  std::string labelTable;
 };
 
+// A folder of several series: list them and let the user choose.
+void listSeriesOrThrow(const InfoOptions& o) {
+  if (!o.series.empty() || !std::filesystem::is_directory(o.path)) return;
+  const std::vector<DicomSeries> series = listDicomSeries(o.path);
+  if (series.size() < 2) return;
+  std::printf("folder      %s\n", o.path.c_str());
+  for (const DicomSeries& s : series)
+    std::printf("series      %s  %dx%dx%lld  \"%s\"\n", s.uid.c_str(), s.columns, s.rows, (long long)s.fileCount,
+                s.description.c_str());
+  std::fflush(stdout);
+  throw inputError(o.path, "holds " + std::to_string(series.size()) +
+                               " DICOM series; choose one with --series UID (listed above)");
+}
+
 void runInfo(const InfoOptions& o) {
+  listSeriesOrThrow(o);
+  std::vector<std::string> notes;
   ReadOptions ro;
   ro.seriesUid = o.series;
+  ro.allowGaps = o.allowGaps;
   ImageInfo info = readImageInfo(o.path, ro);
+  ro.notes = &notes;
   const Geometry& g = info.geometry;
   std::printf("file        %s\n", o.path.c_str());
   std::printf("format      %s\n", info.format.c_str());
@@ -38,8 +62,11 @@ void runInfo(const InfoOptions& o) {
   Volume v = readVolume(o.path, ro, terminalProgress(true));
   auto [lo, hi] = v.range();
   std::printf("range       %g .. %g\n", lo, hi);
-  if (isIntegerType(v.pixelType()) && hi <= 65535 && lo >= 0 && LabelTable::hasSidecar(o.path)) {
-    LabelTable table = LabelTable::readSidecar(o.path);
+  for (const std::string& n : notes) std::printf("note        %s\n", n.c_str());
+  std::optional<LabelTable> given;
+  if (isIntegerType(v.pixelType()) && hi <= 65535 && lo >= 0) given = labelTableForMask(o.path, o.labels, o.labelTable);
+  if (given) {
+    const LabelTable& table = *given;
     auto counts = labelVoxelCounts(v);
     for (size_t value = 1; value < counts.size(); ++value) {
       if (!counts[value]) continue;
@@ -56,6 +83,9 @@ RegisterCommand reg(20, [](CLI::App& root) {
   sub->add_option("file", o->path, "Image file (NIfTI, NRRD, MetaImage) or DICOM series folder")->required();
   sub->add_option("--series", o->series, "DICOM series UID when the folder holds several");
   sub->add_flag("--header-only", o->headerOnly, "Read the header only (no voxels)");
+  sub->add_option("--labels", o->labels, "What a mask's values mean: 1=artery,2=vein, totalseg, or an nnU-Net dataset.json");
+  sub->add_option("--label-table", o->labelTable, "Label table file (Nephro3D .json, nnU-Net dataset.json, Slicer colour table, ITK-SNAP labels)");
+  sub->add_flag("--allow-gaps", o->allowGaps, "DICOM: interpolate missing slices onto a uniform grid instead of refusing");
   sub->callback([o] { runInfo(*o); });
 });
 

@@ -18,6 +18,8 @@ struct PhantomCommandOptions {
   std::string size = "small";
   uint64_t seed = 1;
   double noise = 12.0;
+  bool noiseGiven = false;
+  std::string vessels = "simple";
   double misregistration = 0.0;
   bool quiet = false;
 };
@@ -26,7 +28,9 @@ void runPhantom(const PhantomCommandOptions& o) {
   PhantomOptions options;
   options.size = o.size == "full" ? PhantomSize::Full : PhantomSize::Small;
   options.seed = o.seed;
-  options.noiseSigmaHu = o.noise;
+  options.realisticVessels = o.vessels == "realistic";
+  // The realistic tree comes with a CT-like noise level unless one is given.
+  options.noiseSigmaHu = options.realisticVessels && !o.noiseGiven ? 20.0 : o.noise;
   options.misregistrationMm = o.misregistration;
   Progress progress = terminalProgress(o.quiet);
   const auto t0 = std::chrono::steady_clock::now();
@@ -49,8 +53,16 @@ RegisterCommand reg(10, [](CLI::App& root) {
   sub->add_option("--noise", o->noise, "Noise standard deviation in HU")->check(CLI::Range(0.0, 200.0));
   sub->add_option("--misregistration", o->misregistration,
                   "Shift of phases P and D relative to A, in mm")->check(CLI::Range(0.0, 20.0));
+  sub->add_option("--vessels", o->vessels,
+                  "simple (default, what the demo models were trained on) or realistic: calibres varying along and "
+                  "between vessels, bifurcations, tortuous iliacs, contrast falling off distally, plaque and stents, "
+                  "ureteric peristalsis, noise 20 HU unless --noise is given")
+      ->check(CLI::IsMember({"simple", "realistic"}));
   sub->add_flag("--quiet,-q", o->quiet, "No progress output");
-  sub->callback([o] { runPhantom(*o); });
+  sub->callback([o, sub] {
+    o->noiseGiven = sub->count("--noise") > 0;
+    runPhantom(*o);
+  });
 });
 
 }  // namespace

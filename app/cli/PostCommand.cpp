@@ -16,6 +16,8 @@
 #include "common/Error.h"
 #include "common/OutputTransaction.h"
 #include "image/VolumeIO.h"
+#include "image/Resample.h"
+#include "labels/LabelSources.h"
 #include "labels/LabelTable.h"
 #include "post/PostSteps.h"
 
@@ -32,6 +34,9 @@ struct PostCommandOptions {
   std::string out;
   std::string report;
   std::string templatePath;
+  std::string labels;
+  std::string labelTable;
+  bool resampleMask = false;
   std::map<std::string, std::string> values;  // parameter key -> text as given
   bool quiet = false;
 };
@@ -64,16 +69,24 @@ void runPost(const PostCommandOptions& o) {
   const ImageInfo maskInfo = readImageInfo(o.mask);
   if (!isIntegerType(maskInfo.pixelType))
     throw inputError(o.mask, std::string("is not an integer label image (pixel type ") + maskInfo.storedComponentType + ")");
+  bool resample = false;
+  Geometry ctGrid;
   if (!o.image.empty()) {
     const ImageInfo ctInfo = readImageInfo(o.image);
-    if (!ctInfo.geometry.sameGrid(maskInfo.geometry))
-      throw inputError(o.image, "geometry " + ctInfo.geometry.describe() + " does not match the mask " + o.mask + " (" +
-                                    maskInfo.geometry.describe() + ")");
+    ctGrid = ctInfo.geometry;
+    if (!(ctInfo.geometry.size == maskInfo.geometry.size && ctInfo.geometry.sameGrid(maskInfo.geometry))) {
+      if (!o.resampleMask)
+        throw inputError(o.mask, "grid " + maskInfo.geometry.describe() + " differs from the CT " + o.image + " (" +
+                                     ctInfo.geometry.describe() + "); --resample-mask puts the mask on the CT's grid");
+      resample = true;
+    }
   }
-  LabelTable table = LabelTable::hasSidecar(o.mask) ? LabelTable::readSidecar(o.mask) : LabelTable::caseSchema();
+  const std::optional<LabelTable> given = labelTableForMask(o.mask, o.labels, o.labelTable);
+  LabelTable table = given ? *given : LabelTable::caseSchema();
 
   Progress progress = terminalProgress(o.quiet);
-  const Volume mask = readVolume(o.mask, {}, progress.sub(0.0, 0.1));
+  Volume mask = readVolume(o.mask, {}, progress.sub(0.0, 0.1));
+  if (resample) mask = resampleToGrid(mask, ctGrid, Interpolation::Nearest, 0.0);
   table.checkCovers(mask, o.mask);
   Volume ct;
   if (!o.image.empty()) ct = readVolume(o.image, {}, progress.sub(0.1, 0.25));
@@ -116,6 +129,10 @@ void addStep(CLI::App* group, post::PostStep step, const char* name, const char*
                                            : "CT on the mask's grid (optional; limits fat to fat HU)");
   sub->add_option("--out", o->out, "Output mask (.nii.gz, .nrrd, .mha); its label table is written beside it")->required();
   sub->add_option("--report", o->report, "JSON report (default: OUT with _report.json)");
+  sub->add_option("--labels", o->labels, "What the mask's values mean: 1=artery,2=vein, totalseg, or an nnU-Net dataset.json (default: the sidecar, else the case schema)");
+  sub->add_option("--label-table", o->labelTable, "Label table file (Nephro3D .json, nnU-Net dataset.json, Slicer colour table, ITK-SNAP labels)");
+  if (step != post::PostStep::Sample)
+    sub->add_flag("--resample-mask", o->resampleMask, "Put a mask on another grid onto the CT's grid (nearest neighbour)");
   if (step == post::PostStep::Sample) sub->add_option("--template", o->templatePath, "Template mask (default: the shipped one)");
   for (const ParameterInfo& info : post::postStepParameters(step)) {
     std::ostringstream help;

@@ -34,7 +34,10 @@
 #include "image/VolumeIO.h"
 #include "labels/SegNrrd.h"
 #include "mesh/LabelMesher.h"
+#include "viewers/MeshPanel.h"
 #include "widgets/LayerExport.h"
+#include "widgets/StatusReadout.h"
+#include "widgets/edit/EditPresenter.h"
 
 namespace nephro::gui {
 
@@ -138,46 +141,10 @@ void MainWindow::createViews() {
     connect(view, &viewers::SliceView::windowLevelChanged, this, &MainWindow::setWindowLevel);
     viewFrames_[size_t(i)] = framed(view);
   }
-  meshView_ = new viewers::MeshView(this);
-  meshPanel_ = new QWidget(this);
-  auto* mv = new QVBoxLayout(meshPanel_);
-  mv->setContentsMargins(0, 0, 0, 0);
-  mv->setSpacing(0);
-  auto* bar = new QWidget(meshPanel_);
-  bar->setObjectName("meshToolbar");
-  bar->setStyleSheet("#meshToolbar { background: #26292d; } QToolButton { padding: 2px 7px; }");
-  auto* bl = new QHBoxLayout(bar);
-  bl->setContentsMargins(4, 2, 4, 2);
-  bl->setSpacing(2);
-  auto* title = new QLabel(tr("3D"), bar);
-  title->setStyleSheet("background: #8f9bb3; color: #141414; padding: 1px 7px;");
-  bl->addWidget(title);
-  bl->addSpacing(6);
-  auto addButton = [&](const QString& text, const QString& tip, auto slot) {
-    auto* b = new QToolButton(bar);
-    b->setText(text);
-    b->setToolTip(tip);
-    b->setAutoRaise(true);
-    connect(b, &QToolButton::clicked, this, slot);
-    bl->addWidget(b);
-    return b;
-  };
-  using D = viewers::MeshView::Direction;
-  addButton(tr("A"), tr("View from the front (anterior)"),
-            [this] { meshView_->viewFrom(D::Anterior); });
-  addButton(tr("P"), tr("View from behind (posterior)"),
-            [this] { meshView_->viewFrom(D::Posterior); });
-  addButton(tr("L"), tr("View from the patient's left"), [this] { meshView_->viewFrom(D::Left); });
-  addButton(tr("R"), tr("View from the patient's right"),
-            [this] { meshView_->viewFrom(D::Right); });
-  addButton(tr("S"), tr("View from above (superior)"),
-            [this] { meshView_->viewFrom(D::Superior); });
-  addButton(tr("Reset"), tr("Fit the meshes in the view"), [this] { meshView_->resetView(); });
-  bl->addStretch(1);
-  addButton(tr("Screenshot…"), tr("Save the 3D view as PNG"), [this] { saveMeshScreenshot(); });
-  mv->addWidget(bar);
-  mv->addWidget(meshView_, 1);
-  viewFrames_[3] = framed(meshPanel_);
+  auto* meshPanel = new viewers::MeshPanel(this);
+  meshView_ = meshPanel->view();
+  connect(meshPanel, &viewers::MeshPanel::screenshotRequested, this, [this] { saveMeshScreenshot(); });
+  viewFrames_[3] = framed(meshPanel);
 
   viewArea_ = new QWidget(this);
   viewGrid_ = new QGridLayout(viewArea_);
@@ -243,18 +210,16 @@ void MainWindow::createDocks() {
   jobsDock->setWidget(jobPanel_);
   addDockWidget(Qt::BottomDockWidgetArea, jobsDock);
   resizeDocks({jobsDock}, {130}, Qt::Vertical);
+  // Correction and review: the Edit and Review docks, the slice views' tools.
+  editPresenter_ = new widgets::EditPresenter(workspace_, slices_, preferences_.get(), this);
+  editPresenter_->attachLabelTable(labelView_);
+  editPresenter_->setJobPanel(jobPanel_);
+  editPresenter_->setMeshOptions(postMeshOptions);
+  editPresenter_->setCaseOpener([this](const auto& files) { openStudy(files); });
+  editPresenter_->addDocks(this);
   resizeDocks({toolsDock, labelsDock}, {250, 400}, Qt::Horizontal);
 
-  positionLabel_ = new QLabel(this);
-  positionLabel_->setObjectName("positionLabel");
-  positionLabel_->setMinimumWidth(260);
-  valuesLabel_ = new QLabel(this);
-  valuesLabel_->setObjectName("valuesLabel");
-  valuesLabel_->setMinimumWidth(300);
-  studyLabel_ = new QLabel(tr("No study"), this);
-  statusBar()->addPermanentWidget(positionLabel_);
-  statusBar()->addPermanentWidget(valuesLabel_);
-  statusBar()->addPermanentWidget(studyLabel_);
+  readout_ = new widgets::StatusReadout(workspace_, statusBar());
 }
 
 void MainWindow::createActions() {
@@ -266,6 +231,7 @@ void MainWindow::createActions() {
                   &MainWindow::openMaskDialog);
   recentMenu_ = file->addMenu(tr("&Recent studies"));
   updateRecentMenu();
+  editPresenter_->installMenus(menuBar(), file);
   file->addSeparator();
   file->addAction(tr("Export mask as &NIfTI…"), this, [this] { exportMask(false); });
   file->addAction(tr("Export mask as 3D Slicer &segmentation…"), this,
@@ -447,7 +413,7 @@ void MainWindow::refreshPhaseSelector() {
   QStringList names;
   for (Phase p : workspace_->loadedPhases())
     names << QFileInfo(workspace_->phasePath(p)).fileName();
-  studyLabel_->setText(names.isEmpty() ? tr("No study") : names.join("  ·  "));
+  readout_->setStudyText(names.isEmpty() ? tr("No study") : names.join("  ·  "));
 }
 
 void MainWindow::refreshSliceVolumes() {
@@ -497,33 +463,11 @@ void MainWindow::refreshMeshStyle(int layerId, int value) {
 
 void MainWindow::setCursorEverywhere(const Vec3& lps) {
   for (auto* s : slices_) s->setCursorPosition(lps);
-  if (!positionLabel_->property("hovering").toBool()) showHover(std::nullopt);
+  if (!readout_->hovering()) showHover(std::nullopt);
 }
 
 void MainWindow::showHover(const std::optional<Vec3>& hover) {
-  positionLabel_->setProperty("hovering", hover.has_value());
-  const Vec3 p = hover ? *hover : slices_[0]->cursorPosition();
-  if (workspace_->loadedPhases().empty()) {
-    positionLabel_->clear();
-    valuesLabel_->clear();
-    return;
-  }
-  positionLabel_->setText(QString("%1 LPS  %2, %3, %4 mm")
-                              .arg(hover ? tr("Mouse") : tr("Cursor"))
-                              .arg(p[0], 0, 'f', 1)
-                              .arg(p[1], 0, 'f', 1)
-                              .arg(p[2], 0, 'f', 1));
-  QStringList values;
-  for (Phase phase : workspace_->loadedPhases()) {
-    const Volume& v = workspace_->phase(phase);
-    const Vec3 idx = v.geometry().physicalToIndex(p);
-    const int64_t i = std::llround(idx[0]), j = std::llround(idx[1]), k = std::llround(idx[2]);
-    const QString value = v.geometry().contains(i, j, k)
-                              ? QString::number(v.valueAt(i, j, k), 'f', 0) + " HU"
-                              : QString("—");
-    values << QString("%1: %2").arg(widgets::phaseLetter(phase), value);
-  }
-  valuesLabel_->setText(values.join("    "));
+  readout_->show(hover, slices_[0]->cursorPosition());
 }
 
 int MainWindow::currentLayerId() const {

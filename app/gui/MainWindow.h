@@ -35,6 +35,11 @@ class QMenu;
 class QSlider;
 class QToolButton;
 
+namespace nephro::widgets {
+class EditPresenter;
+class StatusReadout;
+}  // namespace nephro::widgets
+
 namespace nephro::gui {
 
 class MainWindow : public QMainWindow {
@@ -65,6 +70,7 @@ class MainWindow : public QMainWindow {
   widgets::PostController* postController() const { return postController_; }
   widgets::LabelTableView* labelTable() const { return labelView_; }
   widgets::Preferences& preferences() { return *preferences_; }
+  widgets::EditPresenter* editPresenter() const { return editPresenter_; }
 
   // Reads the files in the background, each as the role says; masks get meshes.
   void openStudy(const std::vector<widgets::StudyFile>& files);
@@ -116,7 +122,6 @@ class MainWindow : public QMainWindow {
   widgets::WorkspaceModel* workspace_;
   std::array<viewers::SliceView*, 3> slices_{};
   viewers::MeshView* meshView_ = nullptr;
-  QWidget* meshPanel_ = nullptr;
   std::array<QWidget*, 4> viewFrames_{};
   QWidget* viewArea_ = nullptr;
   QGridLayout* viewGrid_ = nullptr;
@@ -140,9 +145,8 @@ class MainWindow : public QMainWindow {
   QAction* outlineAction_ = nullptr;
   QAction* layoutActions_[2] = {nullptr, nullptr};
   QMenu* recentMenu_ = nullptr;
-  QLabel* positionLabel_ = nullptr;
-  QLabel* valuesLabel_ = nullptr;
-  QLabel* studyLabel_ = nullptr;
+  widgets::StatusReadout* readout_ = nullptr;
+  widgets::EditPresenter* editPresenter_ = nullptr;
 
   viewers::WindowLevel windowLevel_{350, 40};
   viewers::OverlayOptions overlayOptions_;

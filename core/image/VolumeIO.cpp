@@ -24,6 +24,8 @@
 
 #include "common/Error.h"
 #include "common/OutputTransaction.h"
+#include "image/DicomSeriesCheck.h"
+#include "image/InputValidation.h"
 #include "image/ItkBridge.h"
 
 namespace fs = std::filesystem;
@@ -159,35 +161,6 @@ Volume readDicomWith(const std::vector<std::string>& files) {
   return volumeFromItk<T>(image);
 }
 
-struct DicomSelection {
-  std::string uid;
-  std::vector<std::string> files;
-};
-
-DicomSelection selectDicomSeries(const std::string& folder, const std::string& wantedUid) {
-  registerImageIOs();
-  auto names = itk::GDCMSeriesFileNames::New();
-  names->SetUseSeriesDetails(false);
-  names->SetDirectory(folder);
-  const auto& uids = names->GetSeriesUIDs();
-  if (uids.empty()) throw inputError(folder, "holds no DICOM series");
-  std::string uid = wantedUid;
-  if (uid.empty()) {
-    if (uids.size() > 1) {
-      std::string list;
-      for (const auto& u : uids) list += (list.empty() ? "" : ", ") + u;
-      throw inputError(folder, "holds " + std::to_string(uids.size()) +
-                                   " DICOM series; choose one with --series (" + list + ")");
-    }
-    uid = uids.front();
-  } else if (std::find(uids.begin(), uids.end(), uid) == uids.end()) {
-    throw inputError(folder, "holds no DICOM series with UID " + uid);
-  }
-  DicomSelection sel{uid, names->GetFileNames(uid)};
-  if (sel.files.size() < 2) throw inputError(folder, "DICOM series " + uid + " has a single slice; a 3D volume is required");
-  return sel;
-}
-
 void checkReadable(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw inputError(path, "does not exist");
@@ -260,8 +233,9 @@ void checkNiftiPayload(const std::string& path, itk::ImageIOBase* io) {
     int n;
     while ((n = gzread(f, buf.data(), static_cast<unsigned>(buf.size()))) > 0) available += static_cast<uint64_t>(n);
     int err = Z_OK;
-    gzerror(f, &err);
+    const std::string zmsg = gzerror(f, &err);
     gzclose(f);
+    if (n < 0 && err == Z_DATA_ERROR) throw inputError(path, gzipProblem(zmsg));
     if (n < 0 || (err != Z_OK && err != Z_STREAM_END && available < expected))
       throw inputError(path, "is truncated or corrupt: the compressed stream ends after " +
                                  std::to_string(available) + " of " + std::to_string(expected) + " bytes");
@@ -391,12 +365,36 @@ bool readNiftiVoxelsDirect(const std::string& path, const ImageInfo& info, Volum
       throw cancelledError();
     }
   }
+  // Read on to the end: zlib checks the gzip CRC and size trailer only there.
+  std::string problem;
+  if (done == total) {
+    unsigned char tail[4096];
+    int n;
+    size_t extra = 0;
+    while ((n = gzread(f, tail, sizeof tail)) > 0 && extra < (size_t(64) << 20)) extra += static_cast<size_t>(n);
+    // A missing trailer is a soft error for zlib (Z_BUF_ERROR): gzread returns 0.
+    int err = Z_OK;
+    const char* msg = gzerror(f, &err);
+    if (n < 0 || err != Z_OK) problem = gzipProblem(msg ? msg : "read error");
+  } else {
+    int err = Z_OK;
+    const char* msg = gzerror(f, &err);
+    if (err != Z_OK && err != Z_BUF_ERROR) problem = gzipProblem(msg);
+  }
   gzclose(f);
+  if (!problem.empty()) throw inputError(path, problem);
   if (done < total)
     throw inputError(path, "is truncated: " + std::to_string(done) + " of " + std::to_string(total) +
                                " bytes of voxel data present");
   out = std::move(v);
   return true;
+}
+
+bool isGzipFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char m[2] = {0, 0};
+  in.read(reinterpret_cast<char*>(m), 2);
+  return in.gcount() == 2 && m[0] == 0x1f && m[1] == 0x8b;
 }
 
 // Compresses `from` into `to` (gzip, zlib level `level`), streaming.
@@ -418,6 +416,9 @@ void gzipFile(const std::string& from, const std::string& to, int level) {
 
 itk::ImageIOBase::Pointer openHeader(const std::string& path, ImageInfo& info) {
   registerImageIOs();
+  // Our own checks first: some damaged headers abort the process inside ITK,
+  // and detached data files must not be opened outside the header's folder.
+  validateImageFileBeforeRead(path);
   itk::ImageIOBase::Pointer io =
       itk::ImageIOFactory::CreateImageIO(path.c_str(), itk::IOFileModeEnum::ReadMode);
   if (!io) throw inputError(path, "is not a readable NIfTI, NRRD, MetaImage or DICOM file");
@@ -444,12 +445,9 @@ itk::ImageIOBase::Pointer openHeader(const std::string& path, ImageInfo& info) {
 bool isSupportedImagePath(const std::string& path) { return !formatOf(path).empty(); }
 
 std::vector<DicomSeries> listDicomSeries(const std::string& folder) {
-  registerImageIOs();
-  auto names = itk::GDCMSeriesFileNames::New();
-  names->SetDirectory(folder);
   std::vector<DicomSeries> out;
-  for (const auto& uid : names->GetSeriesUIDs())
-    out.push_back({uid, "", static_cast<int64_t>(names->GetFileNames(uid).size())});
+  for (const DicomSeriesListing& l : scanDicomSeriesFolder(folder))
+    out.push_back({l.uid, l.description, l.fileCount, l.rows, l.columns});
   return out;
 }
 
@@ -457,7 +455,7 @@ ImageInfo readImageInfo(const std::string& path, const ReadOptions& options) {
   checkReadable(path);
   ImageInfo info;
   if (fs::is_directory(path)) {
-    DicomSelection sel = selectDicomSeries(path, options.seriesUid);
+    const DicomSeriesPlan sel = planDicomSeries(path, options.seriesUid, options.allowGaps);
     // The geometry of a series needs the slice positions: read it (cheap for headers
     // would need GDCM's scanner; series here are small relative to the volume).
     Volume v = readVolume(path, options);
@@ -467,7 +465,7 @@ ImageInfo readImageInfo(const std::string& path, const ReadOptions& options) {
     info.pixelType = v.pixelType();
     info.storedComponentType = toString(v.pixelType());
     info.seriesUid = sel.uid;
-    info.sliceCount = static_cast<int64_t>(sel.files.size());
+    info.sliceCount = v.geometry().size[2];
     return info;
   }
   openHeader(path, info);
@@ -479,7 +477,8 @@ Volume readVolume(const std::string& path, const ReadOptions& options, const Pro
   progress.report(0.0, "reading " + path);
   Volume volume;
   if (fs::is_directory(path)) {
-    DicomSelection sel = selectDicomSeries(path, options.seriesUid);
+    registerImageIOs();
+    const DicomSeriesPlan sel = planDicomSeries(path, options.seriesUid, options.allowGaps);
     auto probe = itk::GDCMImageIO::New();
     probe->SetFileName(sel.files.front());
     try {
@@ -488,6 +487,10 @@ Volume readVolume(const std::string& path, const ReadOptions& options, const Pro
       volume = dispatchPixelType(t, [&](auto v) { return readDicomWith<decltype(v)>(sel.files); });
     } catch (const itk::ExceptionObject& e) {
       throw inputError(path, "unreadable DICOM series: " + oneLine(e));
+    }
+    if (sel.missing > 0) {
+      volume = fillDicomGaps(volume, sel);
+      if (options.notes) options.notes->push_back(sel.note);
     }
     Geometry g = volume.geometry();
     for (int d = 0; d < 3; ++d)
@@ -499,6 +502,8 @@ Volume readVolume(const std::string& path, const ReadOptions& options, const Pro
     try {
       const bool direct = info.format == "NIfTI" && !options.forceItkReader &&
                           readNiftiVoxelsDirect(path, info, volume, progress);
+      if (!direct && info.format == "NIfTI" && isGzipFile(path)) verifyGzipFile(path);
+      if (!direct && info.format == "MetaImage") verifyMetaImageCompressedData(path, io->GetImageSizeInBytes());
       if (!direct)
         volume = dispatchPixelType(info.pixelType, [&](auto v) { return readWith<decltype(v)>(path, io); });
     } catch (const itk::ExceptionObject& e) {

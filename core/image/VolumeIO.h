@@ -26,6 +26,7 @@ struct DicomSeries {
   std::string uid;
   std::string description;
   int64_t fileCount = 0;
+  int rows = 0, columns = 0;
 };
 
 struct ReadOptions {
@@ -34,6 +35,11 @@ struct ReadOptions {
   // NIfTI voxels are normally streamed straight into the volume (one buffer);
   // this forces ITK's reader, which holds a second copy while reading.
   bool forceItkReader = false;
+  // A DICOM series with missing slices is refused unless this is set; then the
+  // missing slices are interpolated onto a uniform grid and a note says so.
+  bool allowGaps = false;
+  // Receives what the reader changed (e.g. interpolated slices), for provenance.
+  std::vector<std::string>* notes = nullptr;
 };
 
 struct WriteOptions {

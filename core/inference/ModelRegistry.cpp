@@ -191,6 +191,11 @@ LabelTable modelLabelTable(const NnunetModel& model, const std::map<std::string,
 
 double estimateMemoryBytes(const NnunetModel& model, const std::array<int64_t, 3>& imageSize,
                            const std::array<double, 3>& imageSpacing) {
+  return estimateMemoryStages(model, imageSize, imageSpacing).peak;
+}
+
+MemoryStages estimateMemoryStages(const NnunetModel& model, const std::array<int64_t, 3>& imageSize,
+                                  const std::array<double, 3>& imageSpacing) {
   // In the model's (z, y, x) frame; transposition does not change the volume.
   const auto& sp = model.configuration.spacing;
   double voxels = 1.0;
@@ -214,7 +219,13 @@ double estimateMemoryBytes(const NnunetModel& model, const std::array<int64_t, 3
   const double accumulators = voxels * (heads + 1.0) * 2.0 * 2.0;  // fp16 logits and counts, plus the fold sum
   const double network = patchVoxels * 32.0 * 4.0 * 6.0 * 8.0;     // activations of a batch of 8 mirrored tiles
   const double exportWork = inputVoxels * (8.0 + 4.0 + 2.0);
-  return image + std::max(resampling, networkInput + accumulators + network) + exportWork;
+  MemoryStages m;
+  m.read = image;
+  m.preprocess = image + resampling;
+  m.predict = image + networkInput + accumulators + network;
+  m.exportMask = image + accumulators + exportWork;
+  m.peak = image + std::max(resampling, networkInput + accumulators + network) + exportWork;
+  return m;
 }
 
 }  // namespace nephro::inference

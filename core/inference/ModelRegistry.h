@@ -66,4 +66,12 @@ LabelTable modelLabelTable(const NnunetModel& model, const std::map<std::string,
 double estimateMemoryBytes(const NnunetModel& model, const std::array<int64_t, 3>& imageSize,
                            const std::array<double, 3>& imageSpacing);
 
+// The same estimate per stage (bytes held while the stage runs); `peak` is
+// what estimateMemoryBytes returns and is at least every stage.
+struct MemoryStages {
+  double read = 0, preprocess = 0, predict = 0, exportMask = 0, peak = 0;
+};
+MemoryStages estimateMemoryStages(const NnunetModel& model, const std::array<int64_t, 3>& imageSize,
+                                  const std::array<double, 3>& imageSpacing);
+
 }  // namespace nephro::inference

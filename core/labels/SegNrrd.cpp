@@ -1,6 +1,8 @@
 #include "labels/SegNrrd.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 #include <sstream>
 
 #include <itkImageFileReader.h>
@@ -9,7 +11,9 @@
 
 #include "common/Error.h"
 #include "image/Crop.h"
+#include "image/InputValidation.h"
 #include "image/VolumeIO.h"
+#include "labels/LabelSources.h"
 
 namespace nephro {
 
@@ -65,9 +69,41 @@ void writeSegNrrd(const Volume& mask, const LabelTable& table, const std::string
   writeVolume(mask, path, options);
 }
 
-std::pair<Volume, LabelTable> readSegNrrd(const std::string& path) {
-  Volume mask = readVolume(path);
-  if (!isIntegerType(mask.pixelType())) throw inputError(path, "segmentation is not an integer label map");
+namespace {
+// "ctx~SCT^123037004^Anatomical Structure~SCT^64033007^Kidney~SCT^7771000^Left~..." -> type, modifier
+void parseTerminology(const std::string& tags, LabelEntry& e) {
+  const auto pos = tags.find("TerminologyEntry:");
+  if (pos == std::string::npos) return;
+  std::string entry = tags.substr(pos + 17);
+  entry = entry.substr(0, entry.find('|'));
+  std::vector<std::string> fields;
+  size_t start = 0;
+  while (start <= entry.size() && fields.size() < 8) {
+    const auto tilde = entry.find('~', start);
+    fields.push_back(entry.substr(start, tilde == std::string::npos ? std::string::npos : tilde - start));
+    if (tilde == std::string::npos) break;
+    start = tilde + 1;
+  }
+  auto coded = [](const std::string& f) { return f.size() > 2 && f != "^^" && f.find('^') != std::string::npos; };
+  if (fields.size() > 2 && coded(fields[2])) e.code = fields[2];
+  if (fields.size() > 3 && coded(fields[3])) e.region = fields[3];
+}
+
+// A segment without Nephro3D's name tag: the schema entry with the same code
+// and region, else the one with that display name, else the name made machine-safe.
+std::string schemaNameFor(const LabelEntry& e) {
+  try {
+    if (!e.code.empty())
+      for (const LabelEntry& s : LabelTable::caseSchema().entries())
+        if (s.code == e.code && s.region == e.region) return s.name;
+  } catch (const Error&) {
+  }
+  return labelNameFromText(e.displayName);
+}
+}  // namespace
+
+LabelTable readSegNrrdTable(const std::string& path) {
+  validateImageFileBeforeRead(path);
   auto io = itk::NrrdImageIO::New();
   io->SetFileName(path);
   try {
@@ -80,7 +116,7 @@ std::pair<Volume, LabelTable> readSegNrrd(const std::string& path) {
     return itk::ExposeMetaData<std::string>(dict, key, out);
   };
   LabelTable table;
-  for (int n = 0;; ++n) {
+  for (int n = 0; n < 65535; ++n) {
     const std::string key = "Segment" + std::to_string(n) + "_";
     std::string name, color, value, layer, tags;
     if (!get(key + "Name", name)) break;
@@ -88,19 +124,35 @@ std::pair<Volume, LabelTable> readSegNrrd(const std::string& path) {
     if (!layer.empty() && layer != "0")
       throw inputError(path, "has segments on several layers; only single-layer segmentations are read");
     LabelEntry e;
-    e.value = get(key + "LabelValue", value) ? std::stoi(value) : n + 1;
-    e.displayName = name;
-    e.name = name;
-    if (get(key + "Tags", tags)) {
-      const auto pos = tags.find("Nephro3DName:");
-      if (pos != std::string::npos) e.name = tags.substr(pos + 13, tags.find('|', pos) - pos - 13);
+    e.value = n + 1;
+    if (get(key + "LabelValue", value)) {
+      char* end = nullptr;
+      const long v = std::strtol(value.c_str(), &end, 10);
+      if (end == value.c_str() || v < 1 || v > 65535)
+        throw inputError(path, "segment \"" + name + "\" has label value \"" + value + "\" outside 1..65535");
+      e.value = static_cast<int>(v);
     }
+    e.displayName = name;
+    get(key + "Tags", tags);
+    parseTerminology(tags, e);
+    const auto pos = tags.find("Nephro3DName:");
+    if (pos != std::string::npos) e.name = tags.substr(pos + 13, tags.find('|', pos) - pos - 13);
+    if (e.name.empty()) e.name = schemaNameFor(e);
+    if (e.name.empty()) e.name = "segment_" + std::to_string(e.value);
     double r = 0.5, g = 0.5, b = 0.5;
     if (get(key + "Color", color)) std::sscanf(color.c_str(), "%lf %lf %lf", &r, &g, &b);
-    e.color = Rgb{static_cast<uint8_t>(r * 255 + 0.5), static_cast<uint8_t>(g * 255 + 0.5),
-                  static_cast<uint8_t>(b * 255 + 0.5)};
+    auto channel = [](double c) { return static_cast<uint8_t>(std::clamp(c, 0.0, 1.0) * 255 + 0.5); };
+    e.color = Rgb{channel(r), channel(g), channel(b)};
+    if (table.find(e.value)) throw inputError(path, "label value " + std::to_string(e.value) + " is given to two segments");
     table.set(e);
   }
+  return table;
+}
+
+std::pair<Volume, LabelTable> readSegNrrd(const std::string& path) {
+  Volume mask = readVolume(path);
+  if (!isIntegerType(mask.pixelType())) throw inputError(path, "segmentation is not an integer label map");
+  LabelTable table = readSegNrrdTable(path);
   table.checkCovers(mask, path);
   return {mask, table};
 }

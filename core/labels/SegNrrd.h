@@ -13,5 +13,9 @@ void writeSegNrrd(const Volume& mask, const LabelTable& table, const std::string
 // Reads a .seg.nrrd written by Slicer or by writeSegNrrd (single layer):
 // the label map and a table built from its segment keys.
 std::pair<Volume, LabelTable> readSegNrrd(const std::string& path);
+// The segment table alone, from the header (no voxels): names (Nephro3D's own
+// tag, else the case schema's name for the segment's terminology or display
+// name), colours and SNOMED codes from the terminology entry.
+LabelTable readSegNrrdTable(const std::string& path);
 
 }  // namespace nephro

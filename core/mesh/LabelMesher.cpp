@@ -511,12 +511,25 @@ void meshOneLabel(const Volume& mask, const WorkItem& it, const MeshOptions& opt
   }
   binary = nullptr;  // the crop is done with before the heavier surface steps
   progress.throwIfCancelled();
+  const vtkSmartPointer<vtkPolyData> unsmoothed = surface;
   double factor = options.smoothing;
   surface = smoothKeepingVolume(surface, options.keepThinLabels, factor);
   it.mesh->smoothing = factor;
   progress.throwIfCancelled();
+  const Geometry& g = mask.geometry();
+  const double meanSpacing = (g.spacing[0] + g.spacing[1] + g.spacing[2]) / 3.0;
+  if (options.preserveVolume && factor > 0.0) {
+    // Index space: one voxel encloses 1. The offset stays within half a voxel.
+    double offset = 0.0;
+    surface = correctVolume(surface, double(voxels), 0.5, &offset);
+    it.mesh->volumeOffsetMm = offset * meanSpacing;
+  }
+  it.mesh->voxelVolumeMm3 = double(voxels) * g.voxelVolumeMm3();
+  it.mesh->meshVolumeMm3 = enclosedVolume(surface) * g.voxelVolumeMm3();
   const Index3 shift{it.box.begin[0] - 1, it.box.begin[1] - 1, it.box.begin[2] - 1};
-  it.mesh->surface = toPatient(surface, indexToSpaceMatrix(mask.geometry(), options.space, shift));
+  const std::array<double, 16> matrix = indexToSpaceMatrix(g, options.space, shift);
+  if (options.surfaceDistance) it.mesh->distance = surfaceDistance(surface, unsmoothed, matrix);
+  it.mesh->surface = toPatient(surface, matrix);
 }
 
 }  // namespace
@@ -673,6 +686,8 @@ std::vector<LabelMesh> buildLabelMeshes(const Volume& mask, const LabelTable& ta
             meshOneLabel(mask, it, options, minVoxels, progress);
           } else {
             mesh.surface = own ? toPatient(own, m) : emptySurface();
+            mesh.voxelVolumeMm3 = double(stats[mesh.value].count) * g.voxelVolumeMm3();
+            mesh.meshVolumeMm3 = own ? enclosedVolume(own) * g.voxelVolumeMm3() : 0.0;
           }
           std::lock_guard<std::mutex> lock(readyMutex);
           if (onMeshReady) onMeshReady(mesh);

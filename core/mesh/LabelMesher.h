@@ -43,9 +43,23 @@ struct MeshOptions {
   // factor until it keeps 90 % (in joint mode it is then meshed on its own).
   // Off = Slicer's result for every label.
   bool keepThinLabels = true;
+  // After smoothing, move the surface along its normals so that it encloses the
+  // label's voxel volume (smoothing alone leaves thin labels with 0.8-0.95 of
+  // it). Off = the smoothed surface as it is (Slicer's volume).
+  bool preserveVolume = true;
+  // Measure the distance from the final surface to the unsmoothed one
+  // (LabelMesh::distance); costs a closest-point search per vertex.
+  bool surfaceDistance = false;
   CoordinateSpace space = CoordinateSpace::LPS;
   unsigned threads = 0;        // 0 = one per hardware thread
   std::string maskName = "mask";  // names the mask (its file) in error messages
+};
+
+// Distance (mm) from the vertices of a final surface to the unsmoothed one.
+struct SurfaceDistance {
+  double meanMm = -1.0;  // -1: not measured
+  double p95Mm = -1.0;
+  double maxMm = -1.0;
 };
 
 struct LabelMesh {
@@ -56,6 +70,10 @@ struct LabelMesh {
   bool tubular = false;   // judged thin and tubular (only when decimating), hence not decimated unless asked
   bool decimated = false;
   double smoothing = 0;   // the smoothing factor used (lower than asked for a thin label)
+  double voxelVolumeMm3 = 0;    // the label's voxels (after --min-component)
+  double meshVolumeMm3 = 0;     // enclosed by `surface`
+  double volumeOffsetMm = 0;    // normal offset of the volume correction (index units scaled by the mean spacing)
+  SurfaceDistance distance;     // to the unsmoothed surface, when asked for
   // Triangles in patient millimetres (`space`), outward-facing, with point
   // normals ("Normals"). Empty (no cells) when nothing of the label survived
   // the minimum component volume.

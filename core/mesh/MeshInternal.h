@@ -75,4 +75,14 @@ vtkSmartPointer<vtkPolyData> toPatient(vtkPolyData* surface, const std::array<do
 vtkSmartPointer<vtkPolyData> extractLabel(vtkPolyData* shared, int value);
 vtkSmartPointer<vtkPolyData> emptySurface();
 
+// Volume correction (VolumeCorrection.cpp): every vertex moved along its
+// normal by one common offset (at most |maxOffset|, in the surface's units)
+// so the surface encloses `targetVolume`; returns a new surface (or `surface`
+// itself when nothing moved) and the offset used.
+vtkSmartPointer<vtkPolyData> correctVolume(vtkPolyData* surface, double targetVolume, double maxOffset,
+                                           double* offsetOut = nullptr);
+// Distance from every vertex of `from` to the surface `to` (both in the same
+// index space), measured after mapping both through `matrix` into millimetres.
+SurfaceDistance surfaceDistance(vtkPolyData* from, vtkPolyData* to, const std::array<double, 16>& matrix);
+
 }  // namespace nephro::mesh_internal

@@ -61,13 +61,14 @@ class NoiseStream {
   bool hasSpare_ = false;
 };
 
-Frame frameFor(const Geometry& g) {
+Frame frameFor(const Geometry& g, bool realisticVessels) {
   Frame f;
+  f.realisticVessels = realisticVessels;
   const double fovX = g.size[0] * g.spacing[0], fovY = g.size[1] * g.spacing[1];
   f.scale = std::min(fovX, fovY) / 400.0;
   const double maxSpacing = std::max({g.spacing[0], g.spacing[1], g.spacing[2]});
   // Thin tubes (ureters, small arteries) stay at least ~2 voxels wide.
-  f.minTubeRadiusRef = 0.9 * maxSpacing / f.scale;
+  f.minTubeRadiusRef = (realisticVessels ? 0.55 : 0.9) * maxSpacing / f.scale;
   return f;
 }
 
@@ -107,7 +108,8 @@ void gaussianBlurVoxels(Volume& volume, double sigma) {
   });
 }
 
-Volume renderPhase(const Volume& tissue, int phase, const PhantomOptions& o, const Progress& progress) {
+Volume renderPhase(const Volume& tissue, int phase, const PhantomOptions& o, const HuOverrides& overrides,
+                   const Progress& progress) {
   const Geometry& g = tissue.geometry();
   const uint8_t* t = tissue.data<uint8_t>();
   Volume hu(g, PixelType::Float32);
@@ -117,6 +119,8 @@ Volume renderPhase(const Volume& tissue, int phase, const PhantomOptions& o, con
   parallelFor(hu.voxelCount(), [&](int64_t b, int64_t e) {
     for (int64_t n = b; n < e; ++n) h[n] = lut[t[n]];
   });
+  for (const auto& [offset, ov] : overrides)
+    if (t[offset] == ov.tissue && !std::isnan(ov.hu[phase])) h[offset] = ov.hu[phase];
   progress.report(0.3, "phase");
   progress.throwIfCancelled();
   if (o.blurSigmaVoxels > 0.0) gaussianBlurVoxels(hu, o.blurSigmaVoxels);
@@ -175,20 +179,26 @@ LabelTable phantomLabelTable() {
 
 PhantomCase generatePhantom(const PhantomOptions& o, const Progress& progress) {
   const Geometry g = phantomGeometry(o);
-  Frame frame = frameFor(g);
+  Frame frame = frameFor(g, o.realisticVessels);
   frame.anatomySeed = o.seed;
   progress.report(0.0, "phantom anatomy");
-  Volume tissueA = rasteriseTissue(g, frame);
+  HuOverrides overA, overP, overD;
+  const bool withOverrides = o.realisticVessels;
+  Volume tissueA = rasteriseTissue(g, frame, withOverrides ? &overA : nullptr);
   progress.throwIfCancelled();
   Volume tissueP = tissueA, tissueD = tissueA;
+  overP = overA;
+  overD = overA;
   if (o.misregistrationMm > 0.0) {
     // Breathing-like shifts: mostly cranio-caudal, a little antero-posterior.
     const double m = o.misregistrationMm;
     Frame fp = frame, fd = frame;
     fp.shiftMm = {0.2 * m, -0.3 * m, 0.933 * m};
     fd.shiftMm = {-0.25 * m, 0.35 * m, -0.903 * m};
-    tissueP = rasteriseTissue(g, fp);
-    tissueD = rasteriseTissue(g, fd);
+    overP.clear();
+    overD.clear();
+    tissueP = rasteriseTissue(g, fp, withOverrides ? &overP : nullptr);
+    tissueD = rasteriseTissue(g, fd, withOverrides ? &overD : nullptr);
   }
   progress.report(0.25, "phantom labels");
   PhantomCase pc;
@@ -203,9 +213,9 @@ PhantomCase generatePhantom(const PhantomOptions& o, const Progress& progress) {
       for (int64_t n = b; n < e; ++n) l[n] = lut[t[n]];
     });
   }
-  pc.arterial = renderPhase(tissueA, 0, o, progress.sub(0.3, 0.53));
-  pc.portal = renderPhase(tissueP, 1, o, progress.sub(0.53, 0.76));
-  pc.delayed = renderPhase(tissueD, 2, o, progress.sub(0.76, 1.0));
+  pc.arterial = renderPhase(tissueA, 0, o, overA, progress.sub(0.3, 0.53));
+  pc.portal = renderPhase(tissueP, 1, o, overP, progress.sub(0.53, 0.76));
+  pc.delayed = renderPhase(tissueD, 2, o, overD, progress.sub(0.76, 1.0));
   progress.report(1.0, "phantom done");
   return pc;
 }

@@ -28,6 +28,13 @@ struct PhantomOptions {
   double blurSigmaVoxels = 0.6;
   // Rigid shift (mm) of the anatomy in phases P and D relative to A (0 = aligned).
   double misregistrationMm = 0.0;
+  // The realistic vessel tree: calibre varying along and between vessels
+  // (aorta 16-25 mm, iliacs 8-12 mm, renal arteries 4-7 mm, an accessory renal
+  // artery 2-3 mm), internal iliac branches, tortuous iliacs, arterial contrast
+  // per vessel falling off distally, calcified plaque and stents (1000-3000 HU),
+  // ureters with peristaltic narrowing; thin tubes may narrow to about one
+  // voxel. Off (the default): the simple tree the demo models were trained on.
+  bool realisticVessels = false;
 };
 
 // Ground-truth label values of the phantom (names follow the case schema and

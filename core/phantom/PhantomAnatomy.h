@@ -4,6 +4,7 @@
 // tissue map. Tissues carry both the ground-truth label and the HU per phase.
 #include <array>
 #include <cstdint>
+#include <unordered_map>
 #include <vector>
 
 #include "image/Volume.h"
@@ -29,9 +30,20 @@ struct Frame {
   Vec3 shiftMm{0.0, 0.0, 0.0};   // added to the anatomy in physical space
   double minTubeRadiusRef = 0.0; // thin tubes never get narrower than this (ref mm)
   uint64_t anatomySeed = 1;      // varies sizes, positions and paths: another patient
+  bool realisticVessels = false; // the realistic vessel tree (PhantomOptions::realisticVessels)
 };
 
-// Rasterises the tissue map on `grid` (axis-aligned, identity direction).
-Volume rasteriseTissue(const Geometry& grid, const Frame& frame);
+// A voxel's HU where it differs from its tissue's: per-vessel contrast,
+// plaque, stents. Applies only while the voxel's tissue is still `tissue`;
+// NaN in a phase keeps the tissue's HU there.
+struct HuOverride {
+  uint8_t tissue = 0;
+  std::array<float, 3> hu{};
+};
+using HuOverrides = std::unordered_map<int64_t, HuOverride>;
+
+// Rasterises the tissue map on `grid` (axis-aligned, identity direction);
+// `overrides` (optional) receives the HU overrides by voxel offset.
+Volume rasteriseTissue(const Geometry& grid, const Frame& frame, HuOverrides* overrides = nullptr);
 
 }  // namespace nephro::phantom_detail

@@ -1,4 +1,5 @@
 #include "pipeline/CaseRunner.h"
+#include "pipeline/CaseMemory.h"
 
 #include <chrono>
 #include <filesystem>
@@ -156,6 +157,17 @@ CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds,
                                        "; none of the chosen models gives it");
     }
   }
+  {
+    // Memory: the phases plus the largest model must fit, or the run stops here.
+    std::set<std::string> phases;
+    std::vector<ModelOnPhase> models;
+    for (const auto& p : plan) {
+      for (const auto& ph : p.inputPhases) phases.insert(ph);
+      phases.insert(p.outputPhase);
+      models.push_back({&p.model, p.manifest.id, p.outputPhase});
+    }
+    checkCaseFitsInMemory(c, std::vector<std::string>(phases.begin(), phases.end()), models);
+  }
   std::error_code ec;
   fs::create_directories(outDir, ec);
   if (!fs::is_directory(outDir)) throw outputError(outDir, "cannot create the output folder");
@@ -298,6 +310,11 @@ CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds,
 ModelRunRecord runModelToFile(Case& c, const std::string& modelId, const std::string& outPath,
                               const ModelRunOptions& options, const Progress& progress) {
   PlannedModel p = planModel(c, modelId, options);
+  {
+    std::set<std::string> phases(p.inputPhases.begin(), p.inputPhases.end());
+    phases.insert(p.outputPhase);
+    checkCaseFitsInMemory(c, std::vector<std::string>(phases.begin(), phases.end()), {{&p.model, p.manifest.id, p.outputPhase}});
+  }
   inference::NnunetPredictor predictor(p.model, predictorOptions(p.manifest, options));
   const auto tp = Clock::now();
   std::vector<Volume> channels = channelsFor(c, p, progress.sub(0.0, 0.05));

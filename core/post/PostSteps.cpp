@@ -169,6 +169,9 @@ PostStepOutcome runPostStep(const PostStepRequest& request, const Volume& mask, 
       const auto structure = request.step == PostStep::Vessel ? TubularStructure::Artery : TubularStructure::Ureter;
       ReconnectionParameters p = ReconnectionParameters::defaults(structure);
       apply(request, p);
+      // A window given by the user is the window used.
+      if ((request.values.count("hu-min") || request.values.count("hu-max")) && !request.values.count("learn-hu-window"))
+        p.learnHuWindow = false;
       ReconnectionResult r = reconnect(structure, mask, table, ct, p, progress, maskName, ctName);
       out.reportJson = r.toJson();
       int bridged = 0;

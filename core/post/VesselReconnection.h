@@ -1,11 +1,13 @@
 #pragma once
-// Reconnection of broken renal arteries and ureters. Fragments of the structure
-// are bridged to the main tree (joined to the aorta, or to the kidney and
-// bladder for a ureter) or to each other: candidate bridges run from skeleton
+// Reconnection of broken arteries and ureters. Fragments of the structure
+// are bridged to the main tree (renal arteries joined to the aorta; the aorta
+// and iliacs to their largest piece; a ureter to the kidney and bladder) or to
+// each other: candidate bridges run from skeleton
 // ends within a maximum gap whose direction agrees with the vessel's, follow a
 // minimal-cost path through contrast-enhanced voxels when a CT is given (a
 // smooth Hermite curve without one), and are painted as a tube whose radius
-// follows the local radius at both ends. Every candidate is reported.
+// follows the local calibre at both ends (clipped to the lumen with a CT).
+// Every candidate is reported.
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,8 +25,13 @@ struct ReconnectionParameters {
   double maxGapMm = 12.0;        // longest gap bridged (between the fragment faces)
   double minFragmentMm3 = 15.0;  // smaller fragments are noise: never bridged
   double maxAngleDeg = 60.0;     // bridge direction vs. the vessel's direction at each end
-  double huMin = 150.0;          // contrast window of the CT (used with a CT only)
+  double huMin = 150.0;          // contrast window of the CT (used with a CT when not learned)
   double huMax = 1500.0;
+  // With a CT: learn the lumen's lower HU bound per fragment from its own
+  // voxels (robust percentiles), brighter voxels (stents, calcified plaque)
+  // counting as lumen; off = the fixed window huMin..huMax. Setting hu-min or
+  // hu-max through a post step request turns it off unless it is given too.
+  bool learnHuWindow = true;
   double radiusScale = 1.0;      // tube radius relative to the local vessel radius
   bool keepUnjoined = true;      // keep fragments that could not be joined
   double workingSpacingMm = 1.0; // grid of skeleton and path search (0 = the mask's)
@@ -48,6 +55,10 @@ struct Bridge {
   double angleDeg = 0.0;       // worst angle to the vessel direction at the ends
   double cost = 0.0;           // ranking cost (lower is better)
   double contrastFraction = -1.0;  // share of the path in the HU window (-1 without CT)
+  double calibreFromMm = 0.0;    // tube diameter painted at the `from` face (from the distance map there)
+  double calibreToMm = 0.0;      // ... and at the `to` face (it varies linearly between)
+  double huLow = 0.0, huHigh = 0.0;  // the lumen window used with a CT (huHigh 0: no upper bound)
+  double lumenFraction = -1.0;   // share of the painted voxels inside that window (-1 without CT)
   std::string decision;        // "bridged" or "rejected: <why>"
   int64_t voxelsPainted = 0;
 };

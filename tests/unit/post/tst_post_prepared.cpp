@@ -142,7 +142,7 @@ class PostPrepared : public QObject {
     std::vector<ReconnectionParameters> moves;
     ReconnectionParameters q = p;
     q.maxGapMm = 14.0;  // the region's pad stays in the same 5 mm step as at 12
-    q.maxAngleDeg = 35.0;
+    q.maxAngleDeg = 20.0;
     moves.push_back(q);
     q = p;
     q.minFragmentMm3 = 200.0;
