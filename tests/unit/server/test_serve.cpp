@@ -262,6 +262,24 @@ class ServeTest : public QObject {
     checkArtifacts(done);
   }
 
+  void multipartJob() {
+    httplib::MultipartFormDataItems parts = maskParts();
+    parts.push_back({"pipeline", R"({"mesh": {"formats": ["stl"], "space": "RAS"}})", "", "application/json"});
+    auto r = cli_->Post("/v1/jobs", auth_, parts);
+    QCOMPARE(r->status, 202);
+    const json done = pollJob(parse(r).at("id"), isFinal);
+    QCOMPARE(done.value("state", ""), std::string("succeeded"));
+    std::set<std::string> names;
+    for (const auto& a : done.at("artifacts")) names.insert(a.at("name"));
+    QVERIFY(names.count("meshes/mask/kidney_left.stl"));
+    // Uploaded jobs cannot name server paths.
+    httplib::MultipartFormDataItems withPaths = maskParts();
+    withPaths.push_back({"pipeline", R"({"inputs": {"A": "ph/phantom_A.nii.gz"}, "mesh": {}})", "", "application/json"});
+    auto bad = cli_->Post("/v1/jobs", auth_, withPaths);
+    QCOMPARE(bad->status, 400);
+    QVERIFY(isErrorJson(bad, "bad_request"));
+  }
+
   void idempotencyKey() {
     httplib::Headers h = auth_;
     h.emplace("Idempotency-Key", "retry-42");
