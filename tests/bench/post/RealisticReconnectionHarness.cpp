@@ -180,6 +180,36 @@ int main(int argc, char** argv) {
                 if ((dx || dy || dz) && g.contains(i + dx, j + dy, k + dz) && s[g.offset(i + dx, j + dy, k + dz)]) ++n;
           if (n > 2) branches[label].push_back(pointOf(g, v));
         }
+        // Real bifurcations only: three arms of centreline leave the point
+        // (thinning leaves spurious junctions along a voxelised curve).
+        {
+          std::vector<Vec3> real;
+          for (const Vec3& b : branches[label]) {
+            std::vector<Vec3> shell;
+            for (int64_t v : skel) {
+              const double d = norm(sub(pointOf(g, v), b));
+              if (d >= 6.0 && d <= 10.0) shell.push_back(pointOf(g, v));
+            }
+            std::vector<int> cluster(shell.size(), -1);
+            int clusters = 0;
+            for (size_t a = 0; a < shell.size(); ++a) {
+              if (cluster[a] >= 0) continue;
+              std::vector<size_t> stack{a};
+              cluster[a] = clusters;
+              while (!stack.empty()) {
+                const size_t c = stack.back();
+                stack.pop_back();
+                for (size_t e = 0; e < shell.size(); ++e)
+                  if (cluster[e] < 0 && norm(sub(shell[e], shell[c])) <= 2.5) cluster[e] = clusters, stack.push_back(e);
+              }
+              ++clusters;
+            }
+            bool near = false;
+            for (const Vec3& r : real) near = near || norm(sub(r, b)) < 8.0;
+            if (clusters >= 3 && !near) real.push_back(b);
+          }
+          branches[label] = real;
+        }
         for (int64_t v : skel) {
           const Vec3 q = pointOf(g, v);
           double clear = std::min(distKidney.data<float>()[v], distBladder.data<float>()[v]);
@@ -222,8 +252,8 @@ int main(int argc, char** argv) {
             gap.centre = s.point;
             // The vessel's axis from its own centreline near the site.
             std::vector<Vec3> near;
-            for (const Site& t : pool)
-              if (t.label == s.label && norm(sub(t.point, s.point)) <= std::max(6.0, 0.6 * s.diameterMm)) near.push_back(t.point);
+            for (const Site& t : sites[s.label])
+              if (norm(sub(t.point, s.point)) <= std::max(6.0, 0.6 * s.diameterMm)) near.push_back(t.point);
             const Vec3 axis = near.size() >= 3 ? principalDirection(near) : Vec3{0, 0, 1};
             gap.removed = bench::cutSlab(cut, gap.values, gap.centre, axis, 0.5 * gap.lengthMm, 0.5 * s.diameterMm + 3.0);
             return !gap.removed.empty();
@@ -236,6 +266,52 @@ int main(int argc, char** argv) {
                    !nearBright(s.point, 0.5 * length + 6.0);
           };
         };
+        // At a bifurcation: the aortic bifurcation (aorta and both iliacs cut) or
+        // the origin of an internal iliac artery.
+        {
+          const bool aortic = (run + seed) % 2 == 0;
+          Gap gap = arteryGap(aortic ? "aorta 16-25 mm" : "iliac 8-12 mm", "bifurcation");
+          std::vector<Site> pool;
+          if (aortic) {
+            gap.values = {pl::Aorta, pl::IliacArteryLeft, pl::IliacArteryRight};
+            // The aorta's centreline sites nearest the iliacs.
+            std::vector<Site> aorta = sites[pl::Aorta];
+            const Volume distIliac = detail::distanceToMm(detail::binaryOf(gt, {pl::IliacArteryLeft, pl::IliacArteryRight}));
+            std::sort(aorta.begin(), aorta.end(), [&](const Site& x, const Site& y) {
+              return distIliac.data<float>()[x.voxel] < distIliac.data<float>()[y.voxel];
+            });
+            aorta.resize(std::min<size_t>(aorta.size(), 3));
+            pool = aorta;
+          } else {
+            const int label = (seed + run / 2) % 2 ? pl::IliacArteryLeft : pl::IliacArteryRight;
+            gap.values = {label};
+            for (const Vec3& br : branches[label])
+              for (const Site& st : sites[label])
+                if (norm(sub(st.point, br)) < 1.0) pool.push_back(st);
+          }
+          auto atBranch = [&](const Site& st, double length) {
+            return std::min(distKidney.data<float>()[st.voxel], distBladder.data<float>()[st.voxel]) > 0.5 * length + 2.0;
+          };
+          if (place(gap, pool, atBranch)) gaps.push_back(gap);
+        }
+        // Next to a stent: a gap whose end faces the stent.
+        {
+          Gap gap = arteryGap("", "stent");
+          std::vector<Site> pool;
+          for (int label : {int(pl::Artery), int(pl::IliacArteryLeft), int(pl::IliacArteryRight)})
+            for (const Site& s : sites[label]) pool.push_back(s);
+          auto nextToStent = [&](const Site& s, double length) {
+            return nearBright(s.point, 0.5 * length + 4.0) && s.clearanceMm > 0.5 * length + 3.0 &&
+                   distKidney.data<float>()[s.voxel] > 0.5 * length + 4.0;
+          };
+          gap.values = {pl::Artery, pl::IliacArteryLeft, pl::IliacArteryRight};
+          if (place(gap, pool, nextToStent)) {
+            const int label = gl[gap.removed.front()];
+            gap.cls = label == pl::Artery ? "renal 4-7 mm" : "iliac 8-12 mm";
+            gaps.push_back(gap);
+          }
+        }
+
         // Every calibre class.
         {
           Gap gap = arteryGap("aorta 16-25 mm", "plain");
@@ -270,40 +346,6 @@ int main(int argc, char** argv) {
           gap.wrong = {pl::Artery, pl::Vein, pl::Aorta, pl::InferiorVenaCava, pl::IliacArteryLeft, pl::IliacArteryRight};
           if (place(gap, sites[side], plain(0.5, 20.0))) gaps.push_back(gap);
         }
-        // At a bifurcation: the hilar split of a renal artery, or the internal iliac's origin.
-        {
-          const bool iliac = (run + seed) % 2 == 0;
-          const int label = iliac ? ((seed / 2) % 2 ? pl::IliacArteryLeft : pl::IliacArteryRight) : pl::Artery;
-          Gap gap = arteryGap(iliac ? "iliac 8-12 mm" : "renal 4-7 mm", "bifurcation");
-          gap.values = {label};
-          std::vector<Site> pool;
-          for (const Vec3& b : branches[label])
-            for (const Site& s : sites[label])
-              if (norm(sub(s.point, b)) < 1.0) pool.push_back(s);
-          auto atBranch = [&](const Site& s, double length) {
-            return std::min(distKidney.data<float>()[s.voxel], distBladder.data<float>()[s.voxel]) > 0.5 * length + 2.0 &&
-                   !nearBright(s.point, 0.5 * length + 6.0);
-          };
-          if (place(gap, pool, atBranch)) gaps.push_back(gap);
-        }
-        // Next to a stent: a gap whose end faces the stent.
-        {
-          Gap gap = arteryGap("", "stent");
-          std::vector<Site> pool;
-          for (int label : {int(pl::Artery), int(pl::IliacArteryLeft), int(pl::IliacArteryRight)})
-            for (const Site& s : sites[label]) pool.push_back(s);
-          auto nextToStent = [&](const Site& s, double length) {
-            return nearBright(s.point, 0.5 * length + 4.0) && s.clearanceMm > 0.5 * length + 3.0 &&
-                   distKidney.data<float>()[s.voxel] > 0.5 * length + 4.0;
-          };
-          gap.values = {pl::Artery, pl::IliacArteryLeft, pl::IliacArteryRight};
-          if (place(gap, pool, nextToStent)) {
-            const int label = gl[gap.removed.front()];
-            gap.cls = label == pl::Artery ? "renal 4-7 mm" : "iliac 8-12 mm";
-            gaps.push_back(gap);
-          }
-        }
-
         // Which gaps break their vessel, and a voxel of each fragment beside them.
         for (Gap& gap : gaps) {
           int count = 0;
