@@ -73,6 +73,8 @@ std::vector<Candidate> findCandidates(const GroupPrep& gp, const Bridging& bridg
       cd.bridge.angleDeg = angle;
       cd.radiusFrom = ea.radiusMm;
       cd.radiusTo = eb.radiusMm;
+      cd.bridge.calibreFromMm = 2.0 * p.radiusScale * cd.radiusFrom;
+      cd.bridge.calibreToMm = 2.0 * p.radiusScale * cd.radiusTo;
       cd.tangentFrom = mul(ea.direction, gap);
       cd.tangentTo = mul(eb.direction, -gap);
       cd.bridge.cost = gap * (1.0 + angle / maxAngle);
@@ -122,6 +124,7 @@ std::vector<Candidate> findCandidates(const GroupPrep& gp, const Bridging& bridg
           cd.bridge.cost = cost;
           cd.radiusFrom = ea.radiusMm;
           cd.radiusTo = ea.radiusMm;
+          cd.bridge.calibreFromMm = cd.bridge.calibreToMm = 2.0 * p.radiusScale * ea.radiusMm;
           cd.tangentFrom = mul(ea.direction, gap);
           cd.tangentTo = chord;
           best[oc] = cd;

@@ -186,6 +186,26 @@ void prepareGroup(GroupPrep& gp, const ReconnectionParameters& p, const Progress
     // Distances run between voxel centres; the wall lies half a voxel further.
     const double rq = (radii.empty() ? 0.0 : radii[radii.size() * 3 / 4]) + 0.5 * minSpacing(w);
     e.radiusMm = std::max(0.5 * minSpacing(w), rq);
+    // The local calibre from the distance map: the deepest voxel of this
+    // fragment within 8 mm of the end. Thinning leaves spurs to the rim of a
+    // wide vessel's cut face, whose centreline near the end is thin; the
+    // distance map there still knows the vessel's width.
+    {
+      const double ball = 8.0;
+      const Vec3 ci = w.physicalToIndex(e.point);
+      double deepest = 0.0;
+      for (int64_t kk = std::max<int64_t>(0, static_cast<int64_t>(std::floor(ci[2] - ball / w.spacing[2])));
+           kk <= std::min<int64_t>(w.size[2] - 1, static_cast<int64_t>(std::ceil(ci[2] + ball / w.spacing[2]))); ++kk)
+        for (int64_t jj = std::max<int64_t>(0, static_cast<int64_t>(std::floor(ci[1] - ball / w.spacing[1])));
+             jj <= std::min<int64_t>(w.size[1] - 1, static_cast<int64_t>(std::ceil(ci[1] + ball / w.spacing[1]))); ++jj)
+          for (int64_t ii = std::max<int64_t>(0, static_cast<int64_t>(std::floor(ci[0] - ball / w.spacing[0])));
+               ii <= std::min<int64_t>(w.size[0] - 1, static_cast<int64_t>(std::ceil(ci[0] + ball / w.spacing[0]))); ++ii) {
+            const int64_t o = w.offset(ii, jj, kk);
+            if (!r.structure[o] || comp[o] != c || -inside[o] <= deepest) continue;
+            if (norm(sub(w.indexToPhysical({double(ii), double(jj), double(kk)}), e.point)) <= ball) deepest = -inside[o];
+          }
+      e.radiusMm = std::max(e.radiusMm, deepest + 0.5 * minSpacing(w));
+    }
     // Direction: the principal axis of the vessel's voxels near the end,
     // pointing out of the vessel. Thin vessels give short, spurred skeleton
     // ends, so the voxels are steadier than the skeleton here.
@@ -258,6 +278,24 @@ void prepareGroup(GroupPrep& gp, const ReconnectionParameters& p, const Progress
       e.face = add(e.point, mul(e.direction, best));
     }
     ends.push_back(e);
+  }
+  // One end per cut face: ends of one fragment closer than 1.5 radii are the
+  // spurs thinning leaves on a wide face; the deepest (nearest the axis) stays.
+  {
+    std::vector<uint8_t> drop(ends.size(), 0);
+    auto depth = [&](const End& e) { return -inside[e.voxel]; };
+    for (size_t a = 0; a < ends.size(); ++a)
+      for (size_t b = 0; b < ends.size(); ++b) {
+        if (a == b || drop[a] || drop[b] || ends[a].component != ends[b].component) continue;
+        const double reach = 1.5 * std::max(ends[a].radiusMm, ends[b].radiusMm);
+        if (norm(sub(ends[a].point, ends[b].point)) > reach) continue;
+        const bool aDeeper = depth(ends[a]) > depth(ends[b]) || (depth(ends[a]) == depth(ends[b]) && a < b);
+        drop[aDeeper ? b : a] = 1;
+      }
+    std::vector<End> kept;
+    for (size_t a = 0; a < ends.size(); ++a)
+      if (!drop[a]) kept.push_back(ends[a]);
+    ends.swap(kept);
   }
   // Per component: its most frequent structure label (what a bridge from it
   // paints when the group paints each fragment's own label) and, with a CT,

@@ -117,8 +117,6 @@ void chooseAndPaint(const GroupPrep& gp, const Bridging& bridging, std::vector<C
     endUsed[cd.fromEnd] = 1;
     if (cd.toEnd >= 0) endUsed[cd.toEnd] = 1;
     const int value = grp.ownLabels ? gp.componentLabel[cd.bridge.fromComponent] : grp.paintValue;
-    cd.bridge.calibreFromMm = 2.0 * p.radiusScale * cd.radiusFrom;
-    cd.bridge.calibreToMm = 2.0 * p.radiusScale * cd.radiusTo;
     const Volume* ct = gp.ctFine.empty() ? nullptr : &gp.ctFine;
     int64_t inLumen = 0;
     cd.bridge.voxelsPainted = paintTube(labelsFine, cd.path, p.radiusScale * cd.radiusFrom, p.radiusScale * cd.radiusTo,

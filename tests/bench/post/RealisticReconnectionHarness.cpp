@@ -180,6 +180,38 @@ int main(int argc, char** argv) {
                 if ((dx || dy || dz) && g.contains(i + dx, j + dy, k + dz) && s[g.offset(i + dx, j + dy, k + dz)]) ++n;
           if (n > 2) branches[label].push_back(pointOf(g, v));
         }
+        // Real bifurcations only: three arms of centreline leave the point
+        // (thinning leaves spurious junctions along a voxelised curve).
+        {
+          std::vector<Vec3> real;
+          for (const Vec3& b : branches[label]) {
+            std::vector<Vec3> shell;
+            for (int64_t v : skel) {
+              const double d = norm(sub(pointOf(g, v), b));
+              if (d >= 6.0 && d <= 10.0) shell.push_back(pointOf(g, v));
+            }
+            std::vector<int> cluster(shell.size(), -1);
+            int clusters = 0;
+            for (size_t a = 0; a < shell.size(); ++a) {
+              if (cluster[a] >= 0) continue;
+              std::vector<size_t> stack{a};
+              cluster[a] = clusters;
+              while (!stack.empty()) {
+                const size_t c = stack.back();
+                stack.pop_back();
+                for (size_t e = 0; e < shell.size(); ++e)
+                  if (cluster[e] < 0 && norm(sub(shell[e], shell[c])) <= 2.5) cluster[e] = clusters, stack.push_back(e);
+              }
+              ++clusters;
+            }
+            bool near = false;
+            for (const Vec3& r : real) near = near || norm(sub(r, b)) < 8.0;
+            if (clusters >= 3 && !near) real.push_back(b);
+          }
+          branches[label] = real;
+          if (verbose) std::printf("  seed %llu label %d: %zu centreline voxels, %zu bifurcations\n", (unsigned long long)seed,
+                                   label, skel.size(), real.size());
+        }
         for (int64_t v : skel) {
           const Vec3 q = pointOf(g, v);
           double clear = std::min(distKidney.data<float>()[v], distBladder.data<float>()[v]);
@@ -220,12 +252,24 @@ int main(int argc, char** argv) {
             const Site& s = pool[rng() % pool.size()];
             if (!accept(s, gap.lengthMm) || !farFromOthers(s.point, gap.lengthMm)) continue;
             gap.centre = s.point;
+            const bool shiftUp = gap.situation == "bifurcation" && s.label == pl::Aorta;
             // The vessel's axis from its own centreline near the site.
             std::vector<Vec3> near;
-            for (const Site& t : pool)
-              if (t.label == s.label && norm(sub(t.point, s.point)) <= std::max(6.0, 0.6 * s.diameterMm)) near.push_back(t.point);
+            for (const Site& t : sites[s.label])
+              if (norm(sub(t.point, s.point)) <= std::max(6.0, 0.6 * s.diameterMm)) near.push_back(t.point);
             const Vec3 axis = near.size() >= 3 ? principalDirection(near) : Vec3{0, 0, 1};
-            gap.removed = bench::cutSlab(cut, gap.values, gap.centre, axis, 0.5 * gap.lengthMm, 0.5 * s.diameterMm + 3.0);
+            // The vessel's width there: the widest centreline point near the site
+            // (a site at a junction or an end lies off the medial axis).
+            double diameter = s.diameterMm;
+            for (const Site& t : sites[s.label])
+              if (norm(sub(t.point, s.point)) <= 12.0) diameter = std::max(diameter, t.diameterMm);
+            if (shiftUp) {
+              // From just below the carina up the aorta (the axis points up).
+              const Vec3 up = axis[2] >= 0 ? axis : Vec3{-axis[0], -axis[1], -axis[2]};
+              const double by = 0.5 * gap.lengthMm - 1.0;
+              gap.centre = {gap.centre[0] + up[0] * by, gap.centre[1] + up[1] * by, gap.centre[2] + up[2] * by};
+            }
+            gap.removed = bench::cutSlab(cut, gap.values, gap.centre, axis, 0.5 * gap.lengthMm, 0.5 * diameter + 3.0);
             return !gap.removed.empty();
           }
           return false;
@@ -236,6 +280,75 @@ int main(int argc, char** argv) {
                    !nearBright(s.point, 0.5 * length + 6.0);
           };
         };
+        // At a bifurcation: the aortic bifurcation (aorta and both iliacs cut) or
+        // the origin of an internal iliac artery.
+        {
+          const bool aortic = (run + seed) % 2 == 0;
+          Gap gap = arteryGap(aortic ? "aorta 16-25 mm" : "iliac 8-12 mm", "bifurcation");
+          std::vector<Site> pool;
+          if (aortic) {
+            // The carina: the lowest point where the two iliacs touch; the
+            // gap starts just below it and runs up the aorta.
+            gap.values = {pl::Aorta, pl::IliacArteryLeft, pl::IliacArteryRight};
+            int64_t carina = -1;
+            for (int64_t k = 1; k + 1 < g.size[2] && carina < 0; ++k)
+              for (int64_t j = 1; j + 1 < g.size[1] && carina < 0; ++j)
+                for (int64_t i = 1; i + 1 < g.size[0]; ++i) {
+                  const int64_t v = g.offset(i, j, k);
+                  if (gl[v] != pl::IliacArteryLeft) continue;
+                  const int64_t nb[6] = {1, -1, g.size[0], -g.size[0], g.size[0] * g.size[1], -g.size[0] * g.size[1]};
+                  bool touch = false;
+                  for (int64_t d : nb) touch = touch || gl[v + d] == pl::IliacArteryRight;
+                  if (touch) {
+                    carina = v;
+                    break;
+                  }
+                }
+            if (carina >= 0) {
+              const Vec3 c = pointOf(g, carina);
+              const Site* nearest = nullptr;
+              for (const Site& st : sites[pl::Aorta])
+                if (!nearest || norm(sub(st.point, c)) < norm(sub(nearest->point, c))) nearest = &st;
+              if (nearest) {
+                Site st = *nearest;
+                st.point = c;
+                st.voxel = carina;
+                st.diameterMm = 50.0;  // the whole junction, both limbs included
+                pool.push_back(st);
+              }
+            }
+          } else {
+            gap.values = {pl::IliacArteryLeft, pl::IliacArteryRight};
+            for (int label : {int(pl::IliacArteryLeft), int(pl::IliacArteryRight)})
+              for (const Vec3& br : branches[label])
+                for (const Site& st : sites[label])
+                  if (norm(sub(st.point, br)) < 1.0) pool.push_back(st);
+          }
+          const Volume distAorta = detail::distanceToMm(detail::binaryOf(gt, {pl::Aorta}));
+          auto atBranch = [&](const Site& st, double length) {
+            return std::min(distKidney.data<float>()[st.voxel], distBladder.data<float>()[st.voxel]) > 0.5 * length + 2.0 &&
+                   (aortic || distAorta.data<float>()[st.voxel] > 20.0);
+          };
+          if (place(gap, pool, atBranch)) gaps.push_back(gap);
+        }
+        // Next to a stent: a gap whose end faces the stent.
+        {
+          Gap gap = arteryGap("", "stent");
+          std::vector<Site> pool;
+          for (int label : {int(pl::Artery), int(pl::IliacArteryLeft), int(pl::IliacArteryRight)})
+            for (const Site& s : sites[label]) pool.push_back(s);
+          auto nextToStent = [&](const Site& s, double length) {
+            return nearBright(s.point, 0.5 * length + 4.0) && s.clearanceMm > 0.5 * length + 3.0 &&
+                   distKidney.data<float>()[s.voxel] > 0.5 * length + 4.0;
+          };
+          gap.values = {pl::Artery, pl::IliacArteryLeft, pl::IliacArteryRight};
+          if (place(gap, pool, nextToStent)) {
+            const int label = gl[gap.removed.front()];
+            gap.cls = label == pl::Artery ? "renal 4-7 mm" : "iliac 8-12 mm";
+            gaps.push_back(gap);
+          }
+        }
+
         // Every calibre class.
         {
           Gap gap = arteryGap("aorta 16-25 mm", "plain");
@@ -270,40 +383,6 @@ int main(int argc, char** argv) {
           gap.wrong = {pl::Artery, pl::Vein, pl::Aorta, pl::InferiorVenaCava, pl::IliacArteryLeft, pl::IliacArteryRight};
           if (place(gap, sites[side], plain(0.5, 20.0))) gaps.push_back(gap);
         }
-        // At a bifurcation: the hilar split of a renal artery, or the internal iliac's origin.
-        {
-          const bool iliac = (run + seed) % 2 == 0;
-          const int label = iliac ? ((seed / 2) % 2 ? pl::IliacArteryLeft : pl::IliacArteryRight) : pl::Artery;
-          Gap gap = arteryGap(iliac ? "iliac 8-12 mm" : "renal 4-7 mm", "bifurcation");
-          gap.values = {label};
-          std::vector<Site> pool;
-          for (const Vec3& b : branches[label])
-            for (const Site& s : sites[label])
-              if (norm(sub(s.point, b)) < 1.0) pool.push_back(s);
-          auto atBranch = [&](const Site& s, double length) {
-            return std::min(distKidney.data<float>()[s.voxel], distBladder.data<float>()[s.voxel]) > 0.5 * length + 2.0 &&
-                   !nearBright(s.point, 0.5 * length + 6.0);
-          };
-          if (place(gap, pool, atBranch)) gaps.push_back(gap);
-        }
-        // Next to a stent: a gap whose end faces the stent.
-        {
-          Gap gap = arteryGap("", "stent");
-          std::vector<Site> pool;
-          for (int label : {int(pl::Artery), int(pl::IliacArteryLeft), int(pl::IliacArteryRight)})
-            for (const Site& s : sites[label]) pool.push_back(s);
-          auto nextToStent = [&](const Site& s, double length) {
-            return nearBright(s.point, 0.5 * length + 4.0) && s.clearanceMm > 0.5 * length + 3.0 &&
-                   distKidney.data<float>()[s.voxel] > 0.5 * length + 4.0;
-          };
-          gap.values = {pl::Artery, pl::IliacArteryLeft, pl::IliacArteryRight};
-          if (place(gap, pool, nextToStent)) {
-            const int label = gl[gap.removed.front()];
-            gap.cls = label == pl::Artery ? "renal 4-7 mm" : "iliac 8-12 mm";
-            gaps.push_back(gap);
-          }
-        }
-
         // Which gaps break their vessel, and a voxel of each fragment beside them.
         for (Gap& gap : gaps) {
           int count = 0;
@@ -325,6 +404,10 @@ int main(int argc, char** argv) {
           gap.broken = adjacent.size() >= 2;
           for (auto& kv : adjacent) gap.sides.push_back(kv.second);
           if (!gap.broken) ++notBroken;
+          if (verbose && !gap.broken)
+            std::printf("  seed %llu run %d: %s %s gap %.0f mm at (%.0f %.0f %.0f) did not break its vessel (%zu voxels cut)\n",
+                        (unsigned long long)seed, run, gap.cls.c_str(), gap.situation.c_str(), gap.lengthMm, gap.centre[0],
+                        gap.centre[1], gap.centre[2], gap.removed.size());
         }
 
         for (int withCt = 0; withCt < 2; ++withCt) {

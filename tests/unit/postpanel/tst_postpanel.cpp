@@ -334,7 +334,7 @@ void PostPanelTest::parameterMoveReusesThePreparation_data() {
   QTest::addColumn<double>("from");
   QTest::addColumn<double>("to");
   QTest::newRow("fat hu-max") << "fat" << "hu-max" << -30.0 << -60.0;
-  QTest::newRow("vessel max-angle-deg") << "vessel" << "max-angle-deg" << 60.0 << 30.0;
+  QTest::newRow("vessel max-angle-deg") << "vessel" << "max-angle-deg" << 60.0 << 15.0;
   QTest::newRow("vessel radius-scale") << "vessel" << "radius-scale" << 1.0 << 1.8;
   QTest::newRow("ureter radius-scale") << "ureter" << "radius-scale" << 1.0 << 1.8;
   QTest::newRow("sample iterations") << "sample" << "iterations" << 60.0 << 5.0;
