@@ -24,7 +24,7 @@ command -v ccache > /dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache 
 flags="-fsanitize=fuzzer-no-link,address -fno-omit-frame-pointer -g"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DNEPHRO3D_FUZZ=ON \
   -DCMAKE_C_COMPILER="$clangc" -DCMAKE_CXX_COMPILER="$clangxx" "${launcher[@]}" \
-  -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags" > "$build.configure.log" 2>&1 \
+  -DCMAKE_C_FLAGS="$flags" -DCMAKE_CXX_FLAGS="$flags -include $root/tests/bench/fuzz/itk_clang_shim.h" > "$build.configure.log" 2>&1 \
   || { echo "run_fuzz.sh: configure failed, see $build.configure.log"; exit 2; }
 targets=()
 for r in $readers; do targets+=(--target "fuzz_$r"); done
