@@ -168,7 +168,7 @@ bool ToolOverlay::mouseMove(SliceView& view, QMouseEvent& event) {
   }
   // The brush outline shows in every view; other tools draw in their own.
   if (mode_ == ToolMode::Brush || mode_ == ToolMode::Eraser)
-    repaintAll();
+    updateOutlines();
   else
     view.update();
   return true;
@@ -207,7 +207,7 @@ void ToolOverlay::mouseRelease(SliceView& view, QMouseEvent& event) {
 void ToolOverlay::leave(SliceView& view) {
   if (hoverView_ == &view && !pressed_) {
     hover_.reset();
-    repaintAll();
+    updateOutlines();
   }
 }
 
@@ -248,34 +248,65 @@ void ToolOverlay::paint(SliceView& view, QPainter& painter) {
   painter.restore();
 }
 
-void ToolOverlay::paintBrush(SliceView& view, QPainter& painter) {
-  if (!hover_ || view.volume().empty()) return;
-  const QColor c = mode_ == ToolMode::Eraser ? QColor(255, 120, 120) : QColor(255, 255, 255);
-  painter.setPen(QPen(c, 1.2));
-  painter.setBrush(Qt::NoBrush);
-  const QPointF centre = view.widgetPosOf(*hover_);
+std::optional<ToolOverlay::Outline> ToolOverlay::outlineIn(const SliceView& view) const {
+  if (!hover_ || view.volume().empty() || (mode_ != ToolMode::Brush && mode_ != ToolMode::Eraser))
+    return std::nullopt;
+  Outline o;
+  o.centre = view.widgetPosOf(*hover_);
   const double ppm = view.pixelsPerMm();
   if (hoverView_ == &view) {
-    painter.drawEllipse(centre, radiusMm_ * ppm, radiusMm_ * ppm);
-    return;
+    o.radius = radiusMm_ * ppm;
+    return o;
   }
   // Another view: where the brush cuts its slice.
   const double d = distanceFromSlice(view, *hover_);
   if (sphere_) {
-    if (std::abs(d) >= radiusMm_) return;
-    const double r = std::sqrt(radiusMm_ * radiusMm_ - d * d);
-    painter.drawEllipse(centre, r * ppm, r * ppm);
-    return;
+    if (std::abs(d) >= radiusMm_) return std::nullopt;
+    o.radius = std::sqrt(radiusMm_ * radiusMm_ - d * d) * ppm;
+    return o;
   }
   const double halfSlice = view.volume().geometry().spacing[size_t(view.plane().normal)] / 2;
-  if (std::abs(d) > std::max(halfSlice, 0.5)) return;
+  if (std::abs(d) > std::max(halfSlice, 0.5)) return std::nullopt;
   Vec3 u = cross(hoverNormal_, view.normalLps());
   const double n = norm(u);
-  if (n < 1e-6) return;
+  if (n < 1e-6) return std::nullopt;
   for (double& x : u) x *= radiusMm_ / n;
   const Vec3 a{(*hover_)[0] + u[0], (*hover_)[1] + u[1], (*hover_)[2] + u[2]};
   const Vec3 b{(*hover_)[0] - u[0], (*hover_)[1] - u[1], (*hover_)[2] - u[2]};
-  painter.drawLine(view.widgetPosOf(a), view.widgetPosOf(b));
+  o.line = QLineF(view.widgetPosOf(a), view.widgetPosOf(b));
+  o.isLine = true;
+  return o;
+}
+
+QRect ToolOverlay::Outline::bounds() const {
+  const QRectF r = isLine ? QRectF(line.p1(), line.p2()).normalized()
+                          : QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius);
+  return r.toAlignedRect().adjusted(-3, -3, 3, 3);
+}
+
+void ToolOverlay::updateOutlines() {
+  // Only where the outline was and where it is now.
+  for (size_t i = 0; i < 3; ++i) {
+    SliceView* v = views_[i];
+    if (!v) continue;
+    const auto o = outlineIn(*v);
+    const QRect now = o ? o->bounds() : QRect();
+    const QRect dirty = now.united(outlineRects_[i]);
+    if (!dirty.isEmpty()) v->update(dirty);
+    outlineRects_[i] = now;
+  }
+}
+
+void ToolOverlay::paintBrush(SliceView& view, QPainter& painter) {
+  const auto o = outlineIn(view);
+  if (!o) return;
+  const QColor c = mode_ == ToolMode::Eraser ? QColor(255, 120, 120) : QColor(255, 255, 255);
+  painter.setPen(QPen(c, 1.2));
+  painter.setBrush(Qt::NoBrush);
+  if (o->isLine)
+    painter.drawLine(o->line);
+  else
+    painter.drawEllipse(o->centre, o->radius, o->radius);
 }
 
 }  // namespace nephro::viewers

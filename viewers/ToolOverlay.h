@@ -6,7 +6,9 @@
 // the ruler measures a distance and the ellipse ROI gives HU statistics of
 // the phase shown. What a signal does to a label layer is up to its receiver.
 #include <QObject>
+#include <QLineF>
 #include <QPointer>
+#include <QRect>
 #include <array>
 #include <optional>
 #include <vector>
@@ -66,7 +68,17 @@ class ToolOverlay : public QObject, public SliceTool {
   void measured(const QString& text);
 
  private:
+  // The brush outline in a view: a circle, or the disc's trace as a line.
+  struct Outline {
+    QPointF centre;
+    double radius = 0;
+    bool isLine = false;
+    QLineF line;
+    QRect bounds() const;
+  };
+  std::optional<Outline> outlineIn(const SliceView& view) const;
   void repaintAll();
+  void updateOutlines();
   void paintBrush(SliceView& view, QPainter& painter);
 
   std::array<QPointer<SliceView>, 3> views_{};
@@ -74,6 +86,7 @@ class ToolOverlay : public QObject, public SliceTool {
   double radiusMm_ = 3.0;
   bool sphere_ = false;
   std::optional<Vec3> hover_;
+  std::array<QRect, 3> outlineRects_{};
   SliceView* hoverView_ = nullptr;
   Vec3 hoverNormal_{0, 0, 1};
   bool pressed_ = false;

@@ -204,6 +204,28 @@ void EditWindowTest::correctsReviewsAndHandsOffACase() {
   states.push_back(voxels(layer.mask));
   QVERIFY(countValue(states.back(), tumor) < tumorBeforeErase);
 
+  // HU range: the brush paints only where the arterial CT lies in 150..600 HU.
+  edit->setTool(ToolMode::Brush);
+  panel->setHuRange(true, 150, 600);
+  // Across the contrast-filled aorta into the fat around it.
+  const Vec3 aorta = centroid(phantom.labels, phantom_label::Aorta);
+  const Vec3 aortaHere{aorta[0], aorta[1], tumorAt[2]};
+  stroke({shifted(aortaHere, -15, 0), aortaHere, shifted(aortaHere, 15, 0)});
+  panel->setHuRange(false);
+  states.push_back(voxels(layer.mask));
+  {
+    const auto& before = states[states.size() - 2];
+    const auto& after = states.back();
+    const int16_t* hu = phantom.arterial.data<int16_t>();
+    int64_t changed = 0;
+    for (size_t n = 0; n < after.size(); ++n)
+      if (after[n] != before[n]) {
+        ++changed;
+        QVERIFY(hu[n] >= 150 && hu[n] <= 600);
+      }
+    QVERIFY(changed > 0);
+  }
+
   // 4. Scissors: erase inside a polygon through a 20 mm slab.
   edit->setTool(ToolMode::Scissors);
   panel->setScissors(edit::ScissorsAction::Erase, 20.0);
@@ -277,6 +299,7 @@ void EditWindowTest::correctsReviewsAndHandsOffACase() {
   {
     const std::string maskPath = dir + "/batch/case01/labels.nii.gz";
     edit::EditSession headless(readVolume(maskPath), LabelTable::readSidecar(maskPath));
+    headless.setImage(readVolume(dir + "/study/phantom_A.nii.gz"));  // for the HU range step
     const edit::ReplayReport report = edit::replayJournal(headless, session->journalJson(), "window");
     QVERIFY(report.warnings.empty());
     QVERIFY(voxels(headless.layer()) == states.back());

@@ -1,7 +1,9 @@
 // Slice views without a display: presets, slice orientation, grey mapping,
 // overlay fill and outline, overlays on another grid, crosshair mapping.
 #include <QtTest>
+#include <cmath>
 
+#include "viewers/Measurements.h"
 #include "viewers/SliceRenderer.h"
 #include "viewers/SliceView.h"
 #include "viewers/WindowPresets.h"
@@ -26,6 +28,9 @@ QColor px(const QImage& image, int x, int y) {
 
 class ViewersTest : public QObject {
   Q_OBJECT
+ private slots:
+  void ellipseRoiTakesTheVoxelsInside();
+  void editedRegionRerendersOnlyCrossingSlices();
  private slots:
   void presetsHaveTheCtValues();
   void windowLevelDragWidensAndRaises();
@@ -215,6 +220,54 @@ void ViewersTest::sliceViewMapsCrosshairAndScrolls() {
   view.setVolume(Volume(), "");
   view.setVolume(ct, "A");
   QCOMPARE(view.slice(), int64_t(20));
+}
+
+void ViewersTest::ellipseRoiTakesTheVoxelsInside() {
+  // Left half 0 HU, right half 100 HU; a circle of radius 5 pixels centred on the boundary.
+  Volume ct(grid({20, 20, 3}, {0.5, 0.5, 2}), PixelType::Int16);
+  const Geometry& g = ct.geometry();
+  for (int64_t k = 0; k < 3; ++k)
+    for (int64_t j = 0; j < 20; ++j)
+      for (int64_t i = 10; i < 20; ++i) ct.data<int16_t>()[g.offset(i, j, k)] = 100;
+  const SlicePlane p = slicePlane(g, SliceAxis::Axial);
+  const RoiStats s = ellipseRoiStats(ct, p, 1, QPointF(5, 5), QPointF(15, 15));
+  int64_t inside = 0;
+  for (int y = 0; y < 20; ++y)
+    for (int x = 0; x < 20; ++x) inside += (x + 0.5 - 10) * (x + 0.5 - 10) + (y + 0.5 - 10) * (y + 0.5 - 10) <= 25;
+  QCOMPARE(s.voxels, inside);
+  QCOMPARE(s.min, 0.0);
+  QCOMPARE(s.max, 100.0);
+  QCOMPARE(s.mean, 50.0);  // symmetric about the boundary
+  const double n = double(inside);
+  QVERIFY(std::abs(s.sd - std::sqrt(n * 2500.0 / (n - 1))) < 1e-9);
+  QCOMPARE(s.areaMm2, n * 0.25);
+  // Outside the slice range or degenerate: nothing.
+  QCOMPARE(ellipseRoiStats(ct, p, 3, QPointF(5, 5), QPointF(15, 15)).voxels, int64_t(0));
+  QCOMPARE(ellipseRoiStats(ct, p, 1, QPointF(5, 5), QPointF(5, 15)).voxels, int64_t(0));
+  QCOMPARE(distanceMm({0, 0, 0}, {3, 4, 12}), 13.0);
+}
+
+void ViewersTest::editedRegionRerendersOnlyCrossingSlices() {
+  // A layer edited in place (the view shares its voxels): a change away from
+  // the shown slice leaves the slice image as it was; one on it renders it again.
+  Volume ct(grid({16, 16, 10}), PixelType::Int16);
+  Volume mask(ct.geometry(), PixelType::UInt8);
+  SliceView view(SliceAxis::Axial);
+  view.resize(200, 200);
+  view.setVolume(ct, "A");
+  OverlayLayer layer;
+  layer.mask = mask;
+  layer.styles = {LabelStyle{}, LabelStyle{QColor(255, 0, 0), 1.0, true}};
+  view.setOverlays({layer});
+  view.setSlice(3);
+  const QImage before = view.sliceImage();
+  const Geometry& g = mask.geometry();
+  mask.data<uint8_t>()[g.offset(4, 4, 3)] = 1;  // on the slice, not yet announced
+  mask.data<uint8_t>()[g.offset(4, 4, 7)] = 1;
+  view.invalidateRegion(g, {4, 4, 7}, {5, 5, 8});
+  QVERIFY(view.sliceImage() == before);
+  view.invalidateRegion(g, {4, 4, 3}, {5, 5, 4});
+  QVERIFY(view.sliceImage() != before);
 }
 
 QTEST_MAIN(ViewersTest)

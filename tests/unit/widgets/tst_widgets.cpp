@@ -81,7 +81,27 @@ class WidgetsTest : public QObject {
   void postPanelBuildsSliders();
   void exportedMaskKeepsGeometryAndEditedColours();
   void studyPanelShowsAndHidesLayers();
+  void labelTableShowsLiveVolumeAndChange();
 };
+
+void WidgetsTest::labelTableShowsLiveVolumeAndChange() {
+  WorkspaceModel ws;
+  const int id = ws.addLayer("truth", testMask(), testTable());
+  LabelTableModel model(&ws);
+  QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+  QCOMPARE(model.index(0, LabelTableModel::ChangeMl).data().toString(), QString());
+  // An edit in place: 100 voxels of label 1 became label 2 (voxel volume from the mask).
+  const double ml = 100 * ws.layer(id)->mask.geometry().voxelVolumeMm3() / 1000.0;
+  ws.addVoxelCounts(id, {{1, -100}, {2, 100}});
+  QVERIFY(changed.count() >= 1);
+  QCOMPARE(model.index(0, LabelTableModel::VolumeMl).data(Qt::EditRole).toDouble(), 1.0 - ml);
+  QCOMPARE(model.index(0, LabelTableModel::ChangeMl).data(Qt::EditRole).toDouble(), -ml);
+  QCOMPARE(model.index(0, LabelTableModel::ChangeMl).data().toString(), QString::asprintf("%+.2f", -ml));
+  QCOMPARE(model.index(1, LabelTableModel::ChangeMl).data(Qt::EditRole).toDouble(), ml);
+  // Undone: no change shown.
+  ws.addVoxelCounts(id, {{1, 100}, {2, -100}});
+  QCOMPARE(model.index(0, LabelTableModel::ChangeMl).data().toString(), QString());
+}
 
 void WidgetsTest::labelTableListsEveryLabelWithItsVolume() {
   WorkspaceModel ws;
