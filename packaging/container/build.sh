@@ -61,9 +61,11 @@ while read -r lib; do
 done <"$OUT/libs.txt"
 sort -u "$OUT/owners.txt" >"$ROOT/usr/share/nephro3d/container-packages.txt"
 chroot "$ROOT" /sbin/ldconfig
-# The image must hold no VTK rendering module and no Qt 6.
-if grep -E 'libvtkRendering|libvtkInteraction|libQt6' "$OUT/libs.txt"; then
-  echo "build.sh: the engine links rendering or Qt 6 libraries" >&2
+# The image must hold no OpenGL VTK back end, no VTK interaction or Qt module and no Qt 6. (Debian's
+# libvtkIOGeometry, which writes the mesh files, needs libvtkRenderingCore: the abstract scene
+# classes, without OpenGL or X11.)
+if grep -E 'libvtkRendering(OpenGL|UI|FreeType|Context)|libvtkInteraction|libvtkGUISupport|libQt6' "$OUT/libs.txt"; then
+  echo "build.sh: the engine links rendering back ends or Qt 6 libraries" >&2
   exit 1
 fi
 qt5=$(grep -c 'libQt5' "$OUT/libs.txt" || true)
