@@ -21,7 +21,7 @@ bool wantsCommandLine(int argc, char** argv) {
   const std::string first = argv[1];
   if (first.rfind("-", 0) == 0) {
     // Qt's own options (-platform, -style ...) start the GUI; these are ours.
-    for (const char* ours : {"--batch", "--help", "-h", "--version", "--threads", "--quiet", "--models", "--device"})
+    for (const char* ours : {"--batch", "--help", "-h", "--version", "--threads", "--quiet", "--models", "--device", "--shard"})
       if (first == ours) return true;
     return false;
   }

@@ -20,6 +20,10 @@ PACKAGES=(
   xvfb xauth libgl1-mesa-dri
   # reference implementations, model export and demo training (Debian's python3)
   python3 python3-numpy python3-scipy python3-skimage python3-torch python3-nibabel python3-pydicom
+  # cluster: a local SLURM for the array-job test (slurmctld, slurmd, munged)
+  slurm-wlm munge
+  # packages: Debian packages (CPack, dpkg-shlibdeps), man pages from --help, the engine container's root
+  dpkg-dev help2man debootstrap
 )
 
 missing=()

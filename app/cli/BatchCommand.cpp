@@ -19,6 +19,7 @@ struct BatchCommandOptions {
   std::vector<std::string> batch;  // IN OUT
   std::vector<std::string> models;
   std::string device = "auto";
+  std::string shard;  // "I/N"
   int threads = 0;
   bool quiet = false;
   CaseStepOptions steps;
@@ -27,6 +28,7 @@ struct BatchCommandOptions {
 void runBatchCommand(const BatchCommandOptions& o) {
   pipeline::BatchOptions bo;
   bo.steps = o.steps.steps();  // usage errors before any case
+  if (!o.shard.empty()) bo.shard = pipeline::parseShard(o.shard);
   Progress progress = terminalProgress(o.quiet);
   for (const auto& item : o.models) {
     std::stringstream ss(item);
@@ -47,7 +49,8 @@ void runBatchCommand(const BatchCommandOptions& o) {
   });
   finishProgressLine();
   if (!o.quiet)
-    std::printf("batch: %d done, %d finished earlier, %d failed; summary %s\n", s.done, s.skipped, s.failed, s.csvPath.c_str());
+    std::printf("batch%s: %d done, %d finished earlier, %d failed; summary %s\n",
+                bo.shard.sharded() ? (" shard " + o.shard).c_str() : "", s.done, s.skipped, s.failed, s.csvPath.c_str());
   if (s.failed > 0)
     throw Error(ErrorKind::Input, std::to_string(s.failed) + " of " + std::to_string(s.cases.size()) + " case(s) failed (see " +
                                       s.csvPath + ")");
@@ -63,6 +66,11 @@ RegisterCommand reg(90, [](CLI::App& root) {
       ->needs(batch);
   root.add_option("--device", o->device, "With --batch: auto, cpu or cuda")
       ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->needs(batch);
+  root.add_option("--shard", o->shard,
+                  "With --batch: run only shard I of N (0-based): the cases k of IN's sorted list with k mod N = I; "
+                  "writes OUT/summary.shard-I-of-N.csv (merge with nephro3d batch-summary OUT)")
+      ->type_name("I/N")
       ->needs(batch);
   o->steps.addTo(&root, batch);
   if (!root.get_option_no_throw("--threads"))

@@ -2,12 +2,15 @@
 // A folder of cases: each sub-folder of IN is one case (phase naming as in
 // Case.h); results go to OUT/<case>/. A case whose OUT/<case>/provenance.json
 // exists is finished and skipped, so a killed batch resumes where it stopped.
-// OUT/summary.csv lists every case with its status.
+// OUT/summary.csv lists every case with its status (a shard writes
+// OUT/summary.shard-I-of-N.csv instead, see BatchShard.h). Each network is
+// loaded once per batch and kept for every case.
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "common/Progress.h"
+#include "pipeline/BatchShard.h"
 #include "pipeline/CaseRunner.h"
 
 namespace nephro::pipeline {
@@ -16,6 +19,7 @@ struct BatchOptions {
   std::vector<std::string> models;  // empty: every registered model each case can run
   ModelRunOptions run;
   CaseSteps steps;  // post-processing and meshes after each case's models
+  ShardSpec shard;  // run only this shard's cases (BatchShard.h); summary.shard-I-of-N.csv
 };
 
 struct BatchCaseResult {

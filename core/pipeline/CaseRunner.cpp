@@ -202,7 +202,20 @@ CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds,
     const Progress mp = progress.sub(0.1 + (modelsEnd - 0.1) * i / plan.size(), 0.1 + (modelsEnd - 0.1) * (i + 1) / plan.size());
     const Progress stage([&](double f, const std::string& s) { mp.report(f, p.manifest.id + ": " + s); }, progress.cancelFlag());
     mp.throwIfCancelled();
-    inference::NnunetPredictor predictor(p.model, predictorOptions(p.manifest, options));
+    std::unique_ptr<inference::NnunetPredictor> ownPredictor;
+    inference::NnunetPredictor* predictorPtr = nullptr;
+    if (options.networks) {
+      const inference::PredictorOptions po = predictorOptions(p.manifest, options);
+      const std::string key = p.manifest.id + "|" + p.manifest.folder + "|" + p.model.configuration.name + "|" +
+                              std::to_string(po.tileStep) + "|" + std::to_string(po.mirroring);
+      auto& slot = options.networks->predictors[key];
+      if (!slot) slot = std::make_unique<inference::NnunetPredictor>(p.model, po);
+      predictorPtr = slot.get();
+    } else {
+      ownPredictor = std::make_unique<inference::NnunetPredictor>(p.model, predictorOptions(p.manifest, options));
+      predictorPtr = ownPredictor.get();
+    }
+    inference::NnunetPredictor& predictor = *predictorPtr;
     bool shared = true;
     int sharedChannels = 0;
     double preSeconds = 0;

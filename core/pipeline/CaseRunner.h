@@ -3,6 +3,8 @@
 // shared between models with the same spacing and normalisation, each mask
 // written with its label table, and a provenance JSON (written last, so a
 // case folder with provenance.json is complete).
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +18,12 @@
 
 namespace nephro::pipeline {
 
+// Networks kept loaded between cases: a batch loads each network once (keyed by
+// model, folder, configuration, tile step and mirroring). Not thread-safe.
+struct LoadedNetworks {
+  std::map<std::string, std::unique_ptr<inference::NnunetPredictor>> predictors;
+};
+
 struct ModelRunOptions {
   inference::DeviceChoice device = inference::DeviceChoice::Auto;
   int threads = 0;
@@ -24,6 +32,7 @@ struct ModelRunOptions {
   std::optional<double> tileStep;
   std::optional<bool> mirroring;
   std::string modelsDirectory;  // empty: modelsDir()
+  std::shared_ptr<LoadedNetworks> networks;  // null: every run loads its networks
 };
 
 struct ModelRunRecord {
