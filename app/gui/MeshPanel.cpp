@@ -21,7 +21,7 @@ MeshPanel::MeshPanel(QWidget* parent) : QWidget(parent) {
   bl->setContentsMargins(4, 2, 4, 2);
   bl->setSpacing(0);
   auto* title = new QLabel(tr("3D"), bar);
-  title->setStyleSheet("background: #8f9bb3; color: #141414; padding: 1px 7px;");
+  title->setStyleSheet("background: #8f9bb3; color: #141414; padding: 1px 5px;");
   bl->addWidget(title);
   bl->addSpacing(2);
   auto addButton = [&](const QString& text, const QString& tip, auto slot) {
@@ -31,6 +31,7 @@ MeshPanel::MeshPanel(QWidget* parent) : QWidget(parent) {
     b->setAutoRaise(true);
     connect(b, &QToolButton::clicked, this, slot);
     bl->addWidget(b);
+    return b;
   };
   using D = viewers::MeshView::Direction;
   addButton(tr("A"), tr("View from the front (anterior)"), [this] { view_->viewFrom(D::Anterior); });
@@ -40,9 +41,15 @@ MeshPanel::MeshPanel(QWidget* parent) : QWidget(parent) {
   addButton(tr("S"), tr("View from above (superior)"), [this] { view_->viewFrom(D::Superior); });
   addButton(tr("Reset"), tr("The anterior view, fitted to the meshes"), [this] { view_->resetToAnterior(); });
   bl->addStretch(1);
-  addButton(tr("PNG…"), tr("Save the 3D view as a PNG screenshot"), [this] { emit screenshotRequested(); });
+  // Room permitting (the small 3D view of 1 + 3 has none): File ▸ Save 3D screenshot does the same.
+  png_ = addButton(tr("PNG…"), tr("Save the 3D view as a PNG screenshot"), [this] { emit screenshotRequested(); });
   mv->addWidget(bar);
   mv->addWidget(view_, 1);
+}
+
+void MeshPanel::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  png_->setVisible(width() >= 280);
 }
 
 }  // namespace nephro::gui

@@ -3,6 +3,8 @@
 // anterior view fitted to the meshes) and a screenshot button.
 #include <QWidget>
 
+class QToolButton;
+
 #include "viewers/MeshView.h"
 
 namespace nephro::gui {
@@ -16,8 +18,12 @@ class MeshPanel : public QWidget {
  signals:
   void screenshotRequested();
 
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
+
  private:
   viewers::MeshView* view_;
+  QToolButton* png_ = nullptr;
 };
 
 }  // namespace nephro::gui

@@ -12,6 +12,7 @@
 #include "TestSupport.h"
 #include "image/VolumeIO.h"
 #include "widgets/ExportDialog.h"
+#include "widgets/ModelPanel.h"
 
 using namespace nephro;
 using namespace nephro::widgets;
@@ -56,7 +57,35 @@ class ExportTest : public QObject {
   void startsWithWhatIsVisible();
   void writesTheChosenLabelsAndListsTheFiles();
   void rasNegatesXAndY();
+  void anyPhaseModelSaysWhichPhaseItReads();
 };
+
+namespace {
+struct FixedCatalog : ModelCatalog {
+  std::vector<ModelDescription> models() const override {
+    ModelDescription tumor{"tumor", "tumor", "", {}, true, {}};
+    ModelDescription vessel{"vessel", "vessel", "", {"A", "P"}, false, {}};
+    vessel.outputSpace = "A";
+    return {tumor, vessel};
+  }
+  std::vector<ComputeDevice> devices() const override { return {{"cpu", "CPU"}}; }
+};
+}  // namespace
+
+void ExportTest::anyPhaseModelSaysWhichPhaseItReads() {
+  // The engine's rule (P, then A, then D), said in the panel, and where the mask will live.
+  ModelPanel panel;
+  panel.setCatalog(std::make_shared<FixedCatalog>());
+  auto* box = panel.findChild<QCheckBox*>("model_tumor");
+  QVERIFY(box);
+  panel.setLoadedPhases({"A", "P", "D"});
+  QVERIFY2(box->text().contains("reads P"), qPrintable(box->text()));
+  panel.setLoadedPhases({"A", "D"});
+  QVERIFY2(box->text().contains("reads A"), qPrintable(box->text()));
+  const auto models = FixedCatalog().models();
+  QCOMPARE(modelOutputPhase(models[0], {"D", "A"}), QString("A"));
+  QCOMPARE(modelOutputPhase(models[1], {"A", "P"}), QString("A"));
+}
 
 void ExportTest::startsWithWhatIsVisible() {
   WorkspaceModel ws;
