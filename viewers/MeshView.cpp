@@ -205,10 +205,52 @@ void MeshView::setMesh(const QString& key, vtkPolyData* mesh, const QColor& colo
   actors_.insert(key, actor);
   renderer_->AddActor(actor);
   setMeshStyle(key, color, opacity, visible);
-  if (!cameraPlaced_) {
+  if (!cameraPlaced_ && !userMoved_) {
     viewFrom(Direction::Anterior);
     cameraPlaced_ = true;
   }
+  scheduleFit();
+  requestRender();
+}
+
+void MeshView::scheduleFit() {
+  // Meshes arrive one by one: fit once they have, unless the user placed the camera.
+  if (userMoved_ || fitPending_) return;
+  fitPending_ = true;
+  QTimer::singleShot(0, this, [this] {
+    fitPending_ = false;
+    if (!userMoved_ && !actors_.isEmpty()) resetView();
+  });
+}
+
+void MeshView::resetToAnterior() {
+  userMoved_ = false;
+  viewFrom(Direction::Anterior);
+}
+
+MeshView::Camera MeshView::camera() const {
+  Camera c;
+  vtkCamera* cam = renderer_->GetActiveCamera();
+  cam->GetPosition(c.position.data());
+  cam->GetFocalPoint(c.focalPoint.data());
+  cam->GetViewUp(c.viewUp.data());
+  c.viewAngle = cam->GetViewAngle();
+  c.parallelScale = cam->GetParallelScale();
+  c.parallel = cam->GetParallelProjection() != 0;
+  return c;
+}
+
+void MeshView::setCamera(const Camera& c) {
+  vtkCamera* cam = renderer_->GetActiveCamera();
+  cam->SetFocalPoint(c.focalPoint.data());
+  cam->SetPosition(c.position.data());
+  cam->SetViewUp(c.viewUp.data());
+  cam->SetViewAngle(c.viewAngle);
+  cam->SetParallelScale(c.parallelScale);
+  cam->SetParallelProjection(c.parallel ? 1 : 0);
+  renderer_->ResetCameraClippingRange();
+  userMoved_ = true;
+  cameraPlaced_ = true;
   requestRender();
 }
 
@@ -234,6 +276,7 @@ void MeshView::removeMeshesWithPrefix(const QString& prefix) {
   for (const QString& key : actors_.keys())
     if (key.startsWith(prefix)) removeMesh(key);
   if (actors_.isEmpty()) cameraPlaced_ = false;
+  scheduleFit();
 }
 
 void MeshView::resetView() {
@@ -327,6 +370,7 @@ bool MeshView::forwardMouse(QEvent* event) {
         return false;
     }
   }
+  if (press) userMoved_ = true;  // a drag turns, pans or zooms: the user's camera from now on
   makeCurrent();
   interactor_->InvokeEvent(vtkEvent, e);
   return true;
@@ -344,6 +388,7 @@ bool MeshView::event(QEvent* event) {
       if (!initialized_) break;
       auto* e = static_cast<QWheelEvent*>(event);
       wheelAccumulator_ += e->angleDelta().y();
+      userMoved_ = true;
       const double ratio = devicePixelRatioF();
       interactor_->SetEventInformationFlipY(
           int(e->position().x() * ratio), int(e->position().y() * ratio),

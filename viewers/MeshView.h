@@ -7,6 +7,7 @@
 #include <QImage>
 #include <QMap>
 #include <QOpenGLWidget>
+#include <array>
 #include <QSurfaceFormat>
 #include <QTimer>
 #include <optional>
@@ -46,6 +47,18 @@ class MeshView : public QOpenGLWidget {
 
   // Fits the camera to the visible meshes, keeping the viewing direction.
   void resetView();
+  // The anterior view fitted to the meshes; the camera follows new meshes again.
+  void resetToAnterior();
+  // Until the user moves the camera, it is fitted to the meshes whenever they change.
+  bool userMovedCamera() const { return userMoved_; }
+  struct Camera {
+    std::array<double, 3> position{}, focalPoint{}, viewUp{0, 0, 1};
+    double viewAngle = 30, parallelScale = 1;
+    bool parallel = false;
+  };
+  Camera camera() const;
+  // Puts the camera there (a restored workspace): counts as the user's placement.
+  void setCamera(const Camera& camera);
   // Looks at the meshes from a patient direction (anterior: the viewer stands in front).
   void viewFrom(Direction direction);
   // The rendered picture, as the widget shows it.
@@ -66,6 +79,7 @@ class MeshView : public QOpenGLWidget {
 
  private:
   void updateSize();
+  void scheduleFit();
   void cleanupContext();
   void onRenderWindowEvent(vtkObject* caller, unsigned long eventId, void* callData);
   bool forwardMouse(QEvent* event);
@@ -79,6 +93,8 @@ class MeshView : public QOpenGLWidget {
   bool needsRender_ = true;
   bool initialized_ = false;
   bool cameraPlaced_ = false;
+  bool userMoved_ = false;
+  bool fitPending_ = false;
   int wheelAccumulator_ = 0;
   double lastRenderMs_ = 0;
   QTimer renderTimer_;

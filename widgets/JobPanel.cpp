@@ -17,7 +17,9 @@ JobPanel::JobPanel(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(6, 4, 6, 4);
   auto* row = new QHBoxLayout;
   title_ = new QLabel(tr("Idle"), this);
+  title_->setObjectName("jobStep");
   title_->setMinimumWidth(120);
+  title_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   bar_ = new QProgressBar(this);
   bar_->setRange(0, 1000);
   bar_->setValue(0);
@@ -27,8 +29,9 @@ JobPanel::JobPanel(QWidget* parent) : QWidget(parent) {
   cancel_->setObjectName("cancelJobs");
   cancel_->setText(tr("Cancel"));
   cancel_->setEnabled(false);
-  row->addWidget(title_);
+  bar_->setObjectName("overallProgress");
   row->addWidget(bar_, 1);
+  row->addWidget(title_, 1);
   row->addWidget(cancel_);
   layout->addLayout(row);
   log_ = new QPlainTextEdit(this);
@@ -63,10 +66,12 @@ void JobPanel::track(BackgroundJob* job) {
   connect(job, &BackgroundJob::stageStarted, this, [this, job](const QString& stage) {
     if (!stage.isEmpty()) log(QString("%1: %2").arg(job->title(), stage));
   });
+  fractions_[job] = 0.0;
   connect(job, &BackgroundJob::progressed, this, [this, job](double f, const QString& stage) {
-    title_->setText(job->title());
-    bar_->setValue(int(std::lround(std::clamp(f, 0.0, 1.0) * 1000)));
-    bar_->setFormat(stage.isEmpty() ? "%p%" : stage + "  %p%");
+    // One bar over every job of this stretch of work; the current step beside it.
+    fractions_[job] = std::clamp(f, 0.0, 1.0);
+    currentStep_ = stage.isEmpty() ? job->title() : QString("%1 — %2").arg(job->title(), stage);
+    showProgress();
   });
   connect(job, &BackgroundJob::finished, this,
           [this, job](BackgroundJob::Outcome outcome, const QString& message) {
@@ -82,6 +87,9 @@ void JobPanel::track(BackgroundJob* job) {
                 break;
             }
             jobs_.removeAll(QPointer<BackgroundJob>(job));
+            fractions_.remove(job);
+            ++finishedInBatch_;
+            emit jobEnded(job->title(), outcome, message);
             refresh();
           });
   refresh();
@@ -99,9 +107,35 @@ void JobPanel::refresh() {
   cancel_->setEnabled(running);
   if (!running) {
     title_->setText(tr("Idle"));
+    title_->setToolTip(QString());
     bar_->setValue(0);
     bar_->setFormat("");
+    finishedInBatch_ = 0;
+    fractions_.clear();
+    currentStep_.clear();
+  } else {
+    showProgress();
   }
+}
+
+double JobPanel::overallFraction() const {
+  double sum = finishedInBatch_;
+  for (double f : fractions_) sum += f;
+  const int n = finishedInBatch_ + int(fractions_.size());
+  return n == 0 ? 0.0 : sum / n;
+}
+
+QString JobPanel::currentStep() const {
+  return currentStep_;
+}
+
+void JobPanel::showProgress() {
+  const int n = finishedInBatch_ + int(fractions_.size());
+  const QString step = currentStep_.isEmpty() ? tr("Working") : currentStep_;
+  title_->setText(fontMetrics().elidedText(step, Qt::ElideMiddle, std::max(120, title_->width())));
+  title_->setToolTip(step);
+  bar_->setValue(int(std::lround(overallFraction() * 1000)));
+  bar_->setFormat(n > 1 ? tr("%p% of %1 jobs").arg(n) : QString("%p%"));
 }
 
 }  // namespace nephro::widgets

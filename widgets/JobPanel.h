@@ -3,6 +3,7 @@
 // for the latest running job, a timestamped log of stages and outcomes, and
 // Cancel for every running job.
 #include <QList>
+#include <QMap>
 #include <QPointer>
 #include <QWidget>
 
@@ -25,13 +26,24 @@ class JobPanel : public QWidget {
   QString logText() const;
   QProgressBar* progressBar() const { return bar_; }
   bool anyRunning() const;
+  // Over every job since the panel was last idle: finished ones count whole.
+  double overallFraction() const;
+  // The job and stage that reported last ("Running vessel — vessel: network").
+  QString currentStep() const;
+
+ signals:
+  void jobEnded(const QString& title, nephro::widgets::BackgroundJob::Outcome outcome, const QString& message);
 
  public slots:
   void cancelAll();
 
  private:
   void refresh();
+  void showProgress();
   QList<QPointer<BackgroundJob>> jobs_;
+  QMap<const BackgroundJob*, double> fractions_;
+  int finishedInBatch_ = 0;
+  QString currentStep_;
   QLabel* title_;
   QProgressBar* bar_;
   QToolButton* cancel_;

@@ -1,5 +1,8 @@
 #include "widgets/LabelTableModel.h"
 
+#include <map>
+#include <string>
+
 #include <cmath>
 
 namespace nephro::widgets {
@@ -20,9 +23,19 @@ LabelTableModel::LabelTableModel(WorkspaceModel* workspace, QObject* parent)
 void LabelTableModel::rebuild() {
   beginResetModel();
   rows_.clear();
+  // Grouped by structure: the rows of every layer that carries kidney_left
+  // follow each other, structures in the order they first appear.
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<Row>> byName;
   if (workspace_)
     for (const Layer& layer : workspace_->layers())
-      for (const LabelEntry& e : layer.table.entries()) rows_.push_back(Row{layer.id, e.value});
+      for (const LabelEntry& e : layer.table.entries()) {
+        auto& rows = byName[e.name];
+        if (rows.empty()) order.push_back(e.name);
+        rows.push_back(Row{layer.id, e.value});
+      }
+  for (const std::string& name : order)
+    for (const Row& r : byName[name]) rows_.push_back(r);
   endResetModel();
 }
 

@@ -76,7 +76,10 @@ void LabelTableView::setLabelModel(LabelTableModel* model) {
   h->setSectionResizeMode(LabelTableModel::Visible, QHeaderView::Fixed);
   h->setSectionResizeMode(LabelTableModel::Color, QHeaderView::Fixed);
   h->setSectionResizeMode(LabelTableModel::Name, QHeaderView::Stretch);
-  h->setSectionResizeMode(LabelTableModel::LayerName, QHeaderView::ResizeToContents);
+  // Layer names can be long: a column of its own width (elided, the tooltip has the file).
+  h->setSectionResizeMode(LabelTableModel::LayerName, QHeaderView::Interactive);
+  h->resizeSection(LabelTableModel::LayerName, 72);
+  setTextElideMode(Qt::ElideMiddle);
   h->setSectionResizeMode(LabelTableModel::Opacity, QHeaderView::ResizeToContents);
   h->setSectionResizeMode(LabelTableModel::VolumeMl, QHeaderView::ResizeToContents);
   h->resizeSection(LabelTableModel::Visible, 26);

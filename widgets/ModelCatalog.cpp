@@ -7,6 +7,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include "common/PhaseRules.h"
+
 namespace nephro::widgets {
 
 ModelAvailability modelAvailability(const ModelDescription& model,
@@ -24,6 +26,28 @@ ModelAvailability modelAvailability(const ModelDescription& model,
     return {false, QObject::tr("Needs phase %1; the study lacks %2")
                        .arg(model.inputPhases.join(" + "), missing.join(", "))};
   return {true, {}};
+}
+
+namespace {
+
+std::vector<std::string> toStd(const QStringList& list) {
+  std::vector<std::string> out;
+  for (const QString& s : list) out.push_back(s.toStdString());
+  return out;
+}
+
+}  // namespace
+
+QString anyPhaseRead(const ModelDescription& model, const QSet<QString>& loadedPhases) {
+  if (!model.anyPhase) return {};
+  return QString::fromStdString(anyPhaseChoice(toStd(model.anyPhaseOrder), toStd(loadedPhases.values())));
+}
+
+QString modelOutputPhase(const ModelDescription& model, const QSet<QString>& loadedPhases) {
+  const QString space = model.outputSpace.toUpper();
+  if (space == "A" || space == "P" || space == "D") return space;
+  if (model.anyPhase) return anyPhaseRead(model, loadedPhases);
+  return model.inputPhases.isEmpty() ? QString() : model.inputPhases.front();
 }
 
 ManifestCatalog::ManifestCatalog(QString modelsDir) {
@@ -63,6 +87,8 @@ ManifestCatalog::ManifestCatalog(QString modelsDir) {
           m.inputPhases << phase.toUpper();
       }
     }
+    for (const QJsonValue v : o.value("any_phase_order").toArray()) m.anyPhaseOrder << v.toString().toUpper();
+    m.outputSpace = o.value("output_space").toString("input");
     for (const char* key : {"folder", "path", "results"}) {
       const QString rel = o.value(key).toString();
       if (rel.isEmpty()) continue;

@@ -22,6 +22,8 @@ struct ModelDescription {
   bool anyPhase = false;
   // Why the model cannot run whatever the study (missing weights, bad manifest); empty if fine.
   QString problem;
+  QStringList anyPhaseOrder;  // empty: the engine's default (P, A, D)
+  QString outputSpace;        // "A", "P", "D" or "input" (the grid of the phase read first)
 };
 
 struct ComputeDevice {
@@ -37,6 +39,12 @@ struct ModelAvailability {
 // A model can run when its files are complete and the study has every phase it reads.
 ModelAvailability modelAvailability(const ModelDescription& model,
                                     const QSet<QString>& loadedPhases);
+
+// The phase an "any phase" model reads with these phases loaded (the engine's
+// rule, core/common/PhaseRules.h); empty when the model has fixed phases or none fits.
+QString anyPhaseRead(const ModelDescription& model, const QSet<QString>& loadedPhases);
+// The phase whose grid the model's mask lives on with these phases loaded.
+QString modelOutputPhase(const ModelDescription& model, const QSet<QString>& loadedPhases);
 
 class ModelCatalog {
  public:

@@ -82,6 +82,12 @@ void ModelPanel::refreshAvailability() {
     box->setEnabled(a.available);
     if (!a.available) box->setChecked(false);
     box->setToolTip(a.available ? (m.description.isEmpty() ? m.title : m.description) : a.reason);
+    // An "any phase" model says which phase it reads (the rule `run` follows).
+    const QString inputs = m.anyPhase ? (a.available && !anyPhaseRead(m, phases_).isEmpty()
+                                             ? tr("any phase: reads %1").arg(anyPhaseRead(m, phases_))
+                                             : tr("any phase"))
+                                      : m.inputPhases.join(" + ");
+    box->setText(inputs.isEmpty() ? m.title : QString("%1   (%2)").arg(m.title, inputs));
   }
   updateRunButton();
 }

@@ -1,5 +1,8 @@
 #include "widgets/PlotsPanel.h"
 
+#include <QScrollArea>
+#include <QTabWidget>
+
 #include <qcustomplot.h>
 #include <QVBoxLayout>
 #include <algorithm>
@@ -80,12 +83,24 @@ PlotsPanel::PlotsPanel(WorkspaceModel* workspace, QWidget* parent)
   stylePlot(histogram_);
   stylePlot(volumes_);
   histogramTitle_ = addTitle(histogram_, tr("HU histogram"));
-  addTitle(volumes_, tr("Label volumes (mL)"));
+  volumesTitle_ = addTitle(volumes_, tr("Label volumes (mL)"));
+  // Two tabs, so neither squeezes the label table; the volume chart scrolls past a few bars.
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
-  layout->setSpacing(4);
-  layout->addWidget(histogram_, 1);
-  layout->addWidget(volumes_, 1);
+  auto* tabs = new QTabWidget(this);
+  tabs->setObjectName("plotTabs");
+  auto* scroll = new QScrollArea(tabs);
+  scroll->setObjectName("volumeScroll");
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+  scroll->setWidget(volumes_);
+  tabs->addTab(scroll, tr("Volumes"));
+  tabs->addTab(histogram_, tr("HU histogram"));
+  tabs->setMinimumHeight(170);
+  layout->addWidget(tabs);
+  // Selecting labels is asking for their histogram.
+  connect(this, &PlotsPanel::histogramWanted, tabs, [tabs, this] { tabs->setCurrentWidget(histogram_); });
   connect(workspace_, &WorkspaceModel::layersChanged, this, [this] {
     refreshVolumes();
     refreshHistogram();
@@ -105,7 +120,7 @@ void PlotsPanel::stylePlot(QCustomPlot* plot) {
   const QColor fg = palette().color(QPalette::Text);
   const QColor grid = palette().color(QPalette::Mid);
   plot->setBackground(bg);
-  plot->setMinimumHeight(150);
+  plot->setMinimumHeight(120);
   for (QCPAxis* axis : {plot->xAxis, plot->yAxis}) {
     axis->setBasePen(QPen(fg, 1));
     axis->setTickPen(QPen(fg, 1));
@@ -140,6 +155,18 @@ QCPTextElement* PlotsPanel::addTitle(QCustomPlot* plot, const QString& text) {
 void PlotsPanel::setSelectedLabels(std::vector<std::pair<int, int>> labels) {
   selected_ = std::move(labels);
   refreshHistogram();
+  refreshVolumes();
+  if (!selected_.empty()) emit histogramWanted();
+}
+
+int PlotsPanel::volumeLayer() const {
+  // Few labels: every layer's. Many: the selected label's layer, else the newest layer.
+  int total = 0;
+  for (const Layer& layer : workspace_->layers())
+    for (const LabelEntry& e : layer.table.entries()) total += layer.volumeMl(e.value) > 0 ? 1 : 0;
+  if (total <= kMaxVolumeBars || workspace_->layers().size() < 2) return 0;
+  if (!selected_.empty() && workspace_->layer(selected_.front().first)) return selected_.front().first;
+  return workspace_->layers().back().id;
 }
 
 void PlotsPanel::refreshHistogram() {
@@ -214,8 +241,10 @@ void PlotsPanel::refreshVolumes() {
   // Horizontal bars, one per label with voxels, each in its label colour.
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
   double key = 0, maxVolume = 0;
-  const bool severalLayers = workspace_->layers().size() > 1;
+  const int only = volumeLayer();
+  const bool severalLayers = workspace_->layers().size() > 1 && only == 0;
   for (const Layer& layer : workspace_->layers()) {
+    if (only != 0 && layer.id != only) continue;
     for (const LabelEntry& e : layer.table.entries()) {
       const double ml = layer.volumeMl(e.value);
       if (ml <= 0) continue;
@@ -247,7 +276,10 @@ void PlotsPanel::refreshVolumes() {
   for (int i = 0; i < plot->plottableCount(); ++i)
     if (auto* bars = qobject_cast<QCPBars*>(plot->plottable(i))) bars->setBaseValue(0.1);
   plot->xAxis->setLabel(tr("mL (log scale)"));
-  plot->setMinimumHeight(std::max(150, int(key) * 14 + 60));
+  // Each bar keeps its height; the chart scrolls in its tab.
+  plot->setMinimumHeight(std::max(120, int(key) * 14 + 60));
+  volumesTitle_->setText(only == 0 ? tr("Label volumes (mL)")
+                                   : tr("Label volumes (mL): %1").arg(workspace_->layer(only)->name));
   plot->replot();
 }
 

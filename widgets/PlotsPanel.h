@@ -30,9 +30,14 @@ class PlotsPanel : public QWidget {
   QCustomPlot* histogramPlot() const { return histogram_; }
   QCustomPlot* volumePlot() const { return volumes_; }
 
+ signals:
+  void histogramWanted();
+
  public slots:
   void refreshHistogram();
   void refreshVolumes();
+  // The layer whose labels the volume chart shows (0: every layer).
+  int volumeLayer() const;
 
  private:
   void stylePlot(QCustomPlot* plot);
@@ -42,6 +47,8 @@ class PlotsPanel : public QWidget {
   QCustomPlot* volumes_;
   QCPTextElement* histogramTitle_ = nullptr;
   std::vector<std::pair<int, int>> selected_;
+  QCPTextElement* volumesTitle_ = nullptr;
+  static constexpr int kMaxVolumeBars = 12;
 };
 
 }  // namespace nephro::widgets

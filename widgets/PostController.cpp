@@ -3,6 +3,7 @@
 #include <QTimer>
 
 #include "common/Error.h"
+#include "common/PhaseRules.h"
 
 namespace nephro::widgets {
 namespace {
@@ -52,9 +53,10 @@ PostController::PostController(WorkspaceModel* workspace, PostPanelHost* panel, 
   connect(panel_, &PostPanelHost::inputChanged, this, [this](const QString& id) {
     auto step = postStepFromId(id.toStdString());
     if (!step) return;
-    // The user's choice of input and CT is kept from now on.
+    // The user's choice of input and CT is kept from now on; the rule's phase follows the input.
     steps_[*step].layerPicked = true;
     steps_[*step].ctDefaulted = true;
+    refreshInputs();
     parameterChanged(*step);
   });
   connect(panel_, &PostPanelHost::runRequested, this, [this](const QString& id) {
@@ -107,6 +109,26 @@ int PostController::droppedCount(PostStep step) const {
   return it == steps_.end() ? 0 : it->second.dropped;
 }
 
+QString PostController::rulePhase(PostStep step, const Layer* layer, bool usesCt) const {
+  if (!layer) return {};
+  std::vector<std::string> available, sameGrid;
+  for (Phase p : workspace_->loadedPhases()) {
+    available.push_back(phaseLetter(p).toStdString());
+    if (workspace_->phase(p).geometry().sameGrid(layer->mask.geometry()))
+      sameGrid.push_back(phaseLetter(p).toStdString());
+  }
+  return qs(stepCtPhase(usesCt, layer->phase.toStdString(), sameGrid, postStepPreferredPhase(step), available));
+}
+
+QString PostController::ctPhase(PostStep step) const {
+  if (!postStepUsesCt(step)) return {};
+  const QString id = qs(postStepId(step));
+  const QString code = panel_->ctChoice(id);
+  if (code == "layer") return rulePhase(step, workspace_->layer(panel_->inputLayer(id)), true);
+  const std::optional<Phase> p = phaseFromLetter(code);
+  return p && workspace_->hasPhase(*p) ? code : QString();
+}
+
 QString PostController::layerName(PostStep step) const {
   return tr("post: %1").arg(qs(postStepId(step)));
 }
@@ -136,21 +158,16 @@ void PostController::refreshInputs() {
 
     QList<QPair<QString, QString>> ct = {{QString(), tr("No CT")}};
     if (postStepUsesCt(step) && !phases.empty()) {
-      ct.append({"current", tr("Current phase (%1)").arg(phaseLetter(workspace_->currentPhase()))});
+      // The rule `run` follows: the CT of the phase the input layer lives in.
+      const QString rule = rulePhase(step, workspace_->layer(panel_->inputLayer(id)), true);
+      ct.append({"layer", rule.isEmpty() ? tr("Input layer's phase (none loaded)")
+                                         : tr("Input layer's phase (%1)").arg(rule)});
       for (Phase p : phases) ct.append({phaseLetter(p), tr("%1 — %2").arg(phaseLetter(p), phaseName(p))});
     }
     panel_->setCtChoices(id, ct);
-    // The phase that suits the step, once phases exist: A for arteries, D for ureters, the current one for fat.
     if (postStepUsesCt(step) && !phases.empty() && !s.ctDefaulted) {
-      const auto preferred = phaseFromLetter(qs(postStepPreferredPhase(step)));
-      // Until that phase is loaded the step runs without a CT.
-      if (preferred && workspace_->hasPhase(*preferred)) {
-        panel_->setCtChoice(id, phaseLetter(*preferred));
-        s.ctDefaulted = true;
-      } else if (!preferred) {
-        panel_->setCtChoice(id, "current");
-        s.ctDefaulted = true;
-      }
+      panel_->setCtChoice(id, "layer");
+      s.ctDefaulted = true;
     }
     const QString noInput = tr("Open or compute a mask layer to post-process.");
     if (layers.isEmpty())
@@ -198,10 +215,9 @@ void PostController::recompute(PostStep step) {
   in.mask = layer->mask;
   in.table = layer->table;
   in.maskName = (layer->sourcePath.isEmpty() ? layer->name : layer->sourcePath).toStdString();
-  const QString code = panel_->ctChoice(id);
-  if (!code.isEmpty() && postStepUsesCt(step)) {
-    const std::optional<Phase> phase =
-        code == "current" ? std::optional<Phase>(workspace_->currentPhase()) : phaseFromLetter(code);
+  const QString ctLetter = ctPhase(step);
+  if (!ctLetter.isEmpty()) {
+    const std::optional<Phase> phase = phaseFromLetter(ctLetter);
     if (phase && workspace_->hasPhase(*phase)) {
       in.ct = workspace_->phase(*phase);
       const QString path = workspace_->phasePath(*phase);
@@ -275,6 +291,9 @@ void PostController::applyMask(PostStep step, int generation, const std::shared_
   } else {
     s.resultLayer = workspace_->addLayer(layerName(step), result->mask, result->table);
   }
+  // The result lives on its input's grid, so in its input's phase.
+  const Layer* input = workspace_->layer(panel_->inputLayer(id));
+  workspace_->setLayerPhase(s.resultLayer, rulePhase(step, input, true));
   s.last = AppliedTimings{};
   s.last.run = result->timings;
   s.last.overlayApplyMs = double(t.nsecsElapsed()) / 1e6;

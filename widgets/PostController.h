@@ -55,6 +55,9 @@ class PostController : public QObject {
   // Results applied and dropped as stale so far.
   int appliedCount(PostStep step) const;
   int droppedCount(PostStep step) const;
+  // The phase whose CT the step reads now ("" none): the input layer's phase
+  // (the rule `run` follows, core/common/PhaseRules.h) unless the user chose another.
+  QString ctPhase(PostStep step) const;
   // Drops the cached regions (the input layers changed in a way ids do not show).
   void clearCache() { cache_->clear(); }
 
@@ -89,6 +92,7 @@ class PostController : public QObject {
   void applyMeshes(PostStep step, int generation, const std::shared_ptr<PostRunResult>& result,
                    double sinceStartMs);
   QString layerName(PostStep step) const;
+  QString rulePhase(PostStep step, const Layer* layer, bool usesCt) const;
 
   WorkspaceModel* workspace_;
   PostPanelHost* panel_;

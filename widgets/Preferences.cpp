@@ -90,4 +90,16 @@ void Preferences::sync() {
   settings_->sync();
 }
 
+QStringList Preferences::recentWorkspaces() const {
+  return settings_->value("recent/workspaces").toStringList();
+}
+
+void Preferences::addRecentWorkspace(const QString& folder) {
+  QStringList list = recentWorkspaces();
+  list.removeAll(folder);
+  list.prepend(folder);
+  while (list.size() > kMaxRecent) list.removeLast();
+  settings_->setValue("recent/workspaces", list);
+}
+
 }  // namespace nephro::widgets

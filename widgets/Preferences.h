@@ -40,6 +40,8 @@ class Preferences {
   // Puts a study (a folder or the first file) first in the recent list (ten at most).
   void addRecentStudy(const QString& path);
   void clearRecentStudies();
+  QStringList recentWorkspaces() const;
+  void addRecentWorkspace(const QString& folder);
 
   QByteArray windowGeometry() const;
   void setWindowGeometry(const QByteArray& state);

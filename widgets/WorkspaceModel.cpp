@@ -113,6 +113,15 @@ void WorkspaceModel::setCurrentPhase(Phase phase) {
   emit currentPhaseChanged(phase);
 }
 
+double defaultLabelOpacity(const std::string& name) {
+  // Large context structures that wrap everything else would hide it.
+  static const char* context[] = {"subcutaneous_fat", "skeletal_muscle", "body", "body_fat", "torso_fat",
+                                  "visceral_fat", "skin", "intermuscular_fat"};
+  for (const char* c : context)
+    if (name == c) return 0.2;
+  return 1.0;
+}
+
 int WorkspaceModel::addLayer(const QString& name, const Volume& mask, const LabelTable& table,
                              const QString& sourcePath) {
   Layer layer;
@@ -124,7 +133,7 @@ int WorkspaceModel::addLayer(const QString& name, const Volume& mask, const Labe
   layer.voxelCounts = labelVoxelCounts(mask);
   layer.originalVoxelCounts = layer.voxelCounts;
   for (const LabelEntry& e : table.entries())
-    layer.display[e.value] = LabelDisplay{toQColor(e.color), 1.0, true};
+    layer.display[e.value] = LabelDisplay{toQColor(e.color), defaultLabelOpacity(e.name), true};
   // Values present in the mask but missing from the table still get drawn.
   for (size_t v = 1; v < layer.voxelCounts.size(); ++v)
     if (layer.voxelCounts[v] > 0 && !table.find(int(v))) {
@@ -181,6 +190,20 @@ Layer* WorkspaceModel::findLayer(int id) {
   for (Layer& l : layers_)
     if (l.id == id) return &l;
   return nullptr;
+}
+
+void WorkspaceModel::setLayerPhase(int id, const QString& phase) {
+  Layer* l = findLayer(id);
+  if (!l || l->phase == phase) return;
+  l->phase = phase;
+  emit layersChanged();
+}
+
+void WorkspaceModel::setLayerSource(int id, const QString& path) {
+  Layer* l = findLayer(id);
+  if (!l || l->sourcePath == path) return;
+  l->sourcePath = path;
+  emit layersChanged();
 }
 
 void WorkspaceModel::setLayerVisible(int id, bool visible) {

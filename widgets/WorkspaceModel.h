@@ -32,6 +32,7 @@ struct Layer {
   int id = 0;
   QString name;
   QString sourcePath;  // empty for a layer made in this session
+  QString phase;       // "A", "P", "D": the phase whose grid the mask has; empty when unknown
   Volume mask;
   LabelTable table;
   std::map<int, LabelDisplay> display;  // per label value of the table
@@ -76,6 +77,9 @@ class WorkspaceModel : public QObject {
   const std::vector<Layer>& layers() const { return layers_; }
   const Layer* layer(int id) const;
   void setLayerVisible(int id, bool visible);
+  void setLayerPhase(int id, const QString& phase);
+  // The file that holds the layer's voxels now (after a save).
+  void setLayerSource(int id, const QString& path);
   void setLabelColor(int layerId, int value, const QColor& color);
   void setLabelOpacity(int layerId, int value, double opacity);
   void setLabelVisible(int layerId, int value, bool visible);
@@ -114,6 +118,10 @@ class WorkspaceModel : public QObject {
   std::vector<Layer> layers_;
   int nextLayerId_ = 1;
 };
+
+// A label's opacity when its layer arrives: large context structures (body fat,
+// muscle) start translucent so the kidneys inside them stay visible.
+double defaultLabelOpacity(const std::string& name);
 
 QColor toQColor(const Rgb& rgb);
 Rgb toRgb(const QColor& color);

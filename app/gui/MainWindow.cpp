@@ -5,7 +5,6 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
-#include <QDateTime>
 #include <QDir>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -14,7 +13,8 @@
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
-#include <QInputDialog>
+#include <QHeaderView>
+#include <QScreen>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -30,12 +30,13 @@
 #include "common/Error.h"
 #include "common/Resources.h"
 #include "gui/PreferencesDialog.h"
-#include "gui/StudyImportDialog.h"
-#include "image/VolumeIO.h"
-#include "labels/SegNrrd.h"
-#include "mesh/LabelMesher.h"
-#include "viewers/MeshPanel.h"
-#include "widgets/LayerExport.h"
+#include "gui/ExportPresenter.h"
+#include "gui/HelpMenu.h"
+#include "gui/LayerViewsPresenter.h"
+#include "gui/MeshPanel.h"
+#include "gui/StudyPresenter.h"
+#include "gui/WorkspacePresenter.h"
+#include "widgets/ErrorBanner.h"
 #include "widgets/StatusReadout.h"
 #include "widgets/edit/EditPresenter.h"
 
@@ -75,6 +76,9 @@ MainWindow::MainWindow(std::unique_ptr<widgets::Preferences> preferences, QWidge
   setAcceptDrops(true);
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
   workspace_ = new widgets::WorkspaceModel(this);
+  study_ = new StudyPresenter(this);
+  workspaceFiles_ = new WorkspacePresenter(this);
+  export_ = new ExportPresenter(this);
   overlayOptions_.fillOpacity = preferences_->overlayOpacity();
   overlayOptions_.outline = preferences_->overlayOutline();
 
@@ -94,28 +98,20 @@ MainWindow::MainWindow(std::unique_ptr<widgets::Preferences> preferences, QWidge
     refreshPhaseSelector();
     refreshSliceVolumes();
   });
-  connect(workspace_, &widgets::WorkspaceModel::layersChanged, this, &MainWindow::refreshOverlays);
-  connect(workspace_, &widgets::WorkspaceModel::layerVisibilityChanged, this, [this](int layerId) {
-    refreshOverlays();
-    if (const auto* layer = workspace_->layer(layerId))
-      for (const auto& [value, mesh] : layer->meshes) refreshMeshStyle(layerId, value);
-  });
-  connect(workspace_, &widgets::WorkspaceModel::labelDisplayChanged, this,
-          [this](int layerId, int value) {
-            refreshOverlays();
-            refreshMeshStyle(layerId, value);
-          });
-  connect(workspace_, &widgets::WorkspaceModel::meshAdded, this, &MainWindow::onMeshAdded);
-  connect(workspace_, &widgets::WorkspaceModel::meshesCleared, this,
-          [this](int layerId) { meshView_->removeMeshesWithPrefix(QString("%1:").arg(layerId)); });
+  layerViews_ = new LayerViewsPresenter(workspace_, slices_, meshView_, this);
 
+  defaultDocks_ = saveState();
   const QByteArray geometry = preferences_->windowGeometry();
   if (!geometry.isEmpty())
     restoreGeometry(geometry);
   else
     resize(1560, 980);
   const QByteArray state = preferences_->windowState();
-  if (!state.isEmpty()) restoreState(state);
+  if (!state.isEmpty())
+    restoreState(state);
+  else
+    resetLayout();
+  fitToScreen();
   statusBar()->showMessage(tr("Open a study: File ▸ Open, or drop files and folders here"));
   connect(workspace_, &widgets::WorkspaceModel::phasesChanged, statusBar(),
           &QStatusBar::clearMessage);
@@ -141,16 +137,25 @@ void MainWindow::createViews() {
     connect(view, &viewers::SliceView::windowLevelChanged, this, &MainWindow::setWindowLevel);
     viewFrames_[size_t(i)] = framed(view);
   }
-  auto* meshPanel = new viewers::MeshPanel(this);
+  auto* meshPanel = new MeshPanel(this);
   meshView_ = meshPanel->view();
-  connect(meshPanel, &viewers::MeshPanel::screenshotRequested, this, [this] { saveMeshScreenshot(); });
-  viewFrames_[3] = framed(meshPanel);
+  meshPanel_ = meshPanel;
+  connect(meshPanel, &MeshPanel::screenshotRequested, export_, &ExportPresenter::saveMeshScreenshot);
+  viewFrames_[3] = framed(meshPanel_);
 
-  viewArea_ = new QWidget(this);
+  // The error banner above the views; it never blocks them.
+  auto* central = new QWidget(this);
+  auto* cl = new QVBoxLayout(central);
+  cl->setContentsMargins(0, 0, 0, 0);
+  cl->setSpacing(0);
+  banner_ = new widgets::ErrorBanner(central);
+  viewArea_ = new QWidget(central);
   viewGrid_ = new QGridLayout(viewArea_);
   viewGrid_->setContentsMargins(2, 2, 2, 2);
   viewGrid_->setSpacing(3);
-  setCentralWidget(viewArea_);
+  cl->addWidget(banner_);
+  cl->addWidget(viewArea_, 1);
+  setCentralWidget(central);
 }
 
 void MainWindow::createDocks() {
@@ -161,7 +166,7 @@ void MainWindow::createDocks() {
   modelPanel_->setCatalog(catalog_);
   modelPanel_->setCurrentDevice(preferences_->device());
   modelPanel_->setRunnable(false, tr("This build has no inference engine"));
-  connect(modelPanel_, &widgets::ModelPanel::runRequested, this, &MainWindow::runModels);
+  connect(modelPanel_, &widgets::ModelPanel::runRequested, study_, &StudyPresenter::runModels);
   connect(modelPanel_, &widgets::ModelPanel::deviceChanged, this,
           [this](const QString& d) { preferences_->setDevice(d); });
   postPanel_ = new widgets::PostPanelHost(this);
@@ -175,6 +180,8 @@ void MainWindow::createDocks() {
   auto* toolsDock = new QDockWidget(tr("Workspace"), this);
   toolsDock->setObjectName("toolsDock");
   toolsDock->setWidget(tools);
+  // Wide enough for the post-processing sliders and their texts.
+  tools->setMinimumWidth(320);
   addDockWidget(Qt::LeftDockWidgetArea, toolsDock);
 
   // Right: label table above the plots.
@@ -184,15 +191,18 @@ void MainWindow::createDocks() {
   plots_ = new widgets::PlotsPanel(workspace_, this);
   connect(labelView_, &widgets::LabelTableView::selectedLabelsChanged, this,
           [this] { plots_->setSelectedLabels(labelView_->selectedLabels()); });
+  // Never fewer than eight label rows (plus the header).
+  labelView_->setMinimumHeight(labelView_->verticalHeader()->defaultSectionSize() * 9 + 6);
   auto* right = new QSplitter(Qt::Vertical, this);
   right->addWidget(labelView_);
   right->addWidget(plots_);
-  right->setStretchFactor(0, 1);
-  right->setStretchFactor(1, 1);
+  right->setChildrenCollapsible(false);
+  right->setStretchFactor(0, 3);
+  right->setStretchFactor(1, 2);
   auto* labelsDock = new QDockWidget(tr("Labels"), this);
   labelsDock->setObjectName("labelsDock");
   labelsDock->setWidget(right);
-  labelsDock->setMinimumWidth(360);
+  labelsDock->setMinimumWidth(380);
   addDockWidget(Qt::RightDockWidgetArea, labelsDock);
 
   // Bottom: jobs and their log.
@@ -205,6 +215,9 @@ void MainWindow::createDocks() {
   connect(postController_, &widgets::PostController::jobStarted, this,
           [this](BackgroundJob* job) { jobPanel_->track(job); });
   connect(postController_, &widgets::PostController::logLine, jobPanel_, &widgets::JobPanel::log);
+  connect(postController_, &widgets::PostController::failed, this, [this](const QString& step, const QString& m) {
+    banner_->showMessage(tr("Post-processing %1 failed: %2").arg(step, m.section('\n', 0, 0)), m);
+  });
   auto* jobsDock = new QDockWidget(tr("Jobs"), this);
   jobsDock->setObjectName("jobsDock");
   jobsDock->setWidget(jobPanel_);
@@ -224,32 +237,30 @@ void MainWindow::createDocks() {
 
 void MainWindow::createActions() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
-  file->addAction(tr("Open study &files…"), QKeySequence::Open, this, &MainWindow::openFilesDialog);
-  file->addAction(tr("Open study f&older…"), QKeySequence(tr("Ctrl+Shift+O")), this,
-                  &MainWindow::openFolderDialog);
-  file->addAction(tr("Open &mask layer…"), QKeySequence(tr("Ctrl+M")), this,
-                  &MainWindow::openMaskDialog);
+  file->addAction(tr("Open study &files…"), QKeySequence::Open, study_, &StudyPresenter::openFilesDialog);
+  file->addAction(tr("Open study f&older…"), QKeySequence(tr("Ctrl+Shift+O")),
+                  study_, &StudyPresenter::openFolderDialog);
+  file->addAction(tr("Open &mask layer…"), QKeySequence(tr("Ctrl+M")),
+                  study_, &StudyPresenter::openMaskDialog);
   recentMenu_ = file->addMenu(tr("&Recent studies"));
   updateRecentMenu();
   editPresenter_->installMenus(menuBar(), file);
   file->addSeparator();
-  file->addAction(tr("Export mask as &NIfTI…"), this, [this] { exportMask(false); });
-  file->addAction(tr("Export mask as 3D Slicer &segmentation…"), this,
-                  [this] { exportMask(true); });
-  file->addAction(tr("Export m&eshes…"), this, &MainWindow::exportMeshes);
-  file->addAction(tr("Save 3D &screenshot…"), this, &MainWindow::saveMeshScreenshot);
   file->addSeparator();
-  file->addAction(tr("Close study"), this, [this] {
-    jobPanel_->cancelAll();
-    workspace_->clear();
-    ++studyGeneration_;
-  });
+  workspaceFiles_->addActions(file);
+  file->addSeparator();
+  file->addAction(tr("&Export…"), QKeySequence(tr("Ctrl+E")), export_, &ExportPresenter::exportDialog);
+  file->addAction(tr("Export mask as &NIfTI…"), this, [this] { export_->exportMask(false); });
+  file->addAction(tr("Export mask as 3D Slicer &segmentation…"), this, [this] { export_->exportMask(true); });
+  file->addAction(tr("Save 3D &screenshot…"), export_, &ExportPresenter::saveMeshScreenshot);
+  file->addSeparator();
+  file->addAction(tr("Close study"), this, [this] { study_->closeStudy(); });
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
 
   QToolBar* bar = addToolBar(tr("View"));
   bar->setObjectName("viewToolbar");
   bar->setMovable(false);
-  bar->addAction(tr("Open"), this, &MainWindow::openFilesDialog);
+  bar->addAction(tr("Open"), study_, &StudyPresenter::openFilesDialog);
   bar->addSeparator();
   bar->addWidget(new QLabel(tr(" Phase "), bar));
   phaseSelector_ = new QComboBox(bar);
@@ -318,6 +329,7 @@ void MainWindow::createActions() {
   view->addAction(tr("Reset slice views"), this, [this] {
     for (auto* s : slices_) s->resetView();
   });
+  view->addAction(tr("Reset &layout"), this, &MainWindow::resetLayout);
   view->addSeparator();
   for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
 
@@ -330,19 +342,7 @@ void MainWindow::createActions() {
   QMenu* tools = menuBar()->addMenu(tr("&Tools"));
   tools->addAction(tr("&Preferences…"), QKeySequence::Preferences, this,
                    &MainWindow::showPreferences);
-  QMenu* help = menuBar()->addMenu(tr("&Help"));
-  help->addAction(tr("&Mouse and keys"), this, [this] {
-    QMessageBox::information(
-        this, tr("Mouse and keys"),
-        tr("<b>Slice views</b><br>Left click/drag: move the crosshair<br>Wheel, arrows, Page "
-           "Up/Down: "
-           "slices<br>Right drag: window (horizontal) and level (vertical)<br>Ctrl+wheel or "
-           "Ctrl+right "
-           "drag: zoom<br>Middle or Shift+left drag: pan<br>Double-click or R: fit<br><br><b>3D "
-           "view</b><br>Left drag: rotate<br>Middle drag or Shift+left: pan<br>Wheel or right "
-           "drag: zoom"));
-  });
-  help->addAction(tr("&About Nephro3D"), this, &MainWindow::showAbout);
+  addHelpMenu(this);
 }
 
 void MainWindow::setViewLayout(widgets::ViewLayout layout) {
@@ -424,43 +424,6 @@ void MainWindow::refreshSliceVolumes() {
   if (!v.empty()) setCursorEverywhere(slices_[0]->cursorPosition());
 }
 
-void MainWindow::refreshOverlays() {
-  std::vector<viewers::OverlayLayer> overlays;
-  for (const widgets::Layer& layer : workspace_->layers()) {
-    viewers::OverlayLayer o;
-    o.mask = layer.mask;
-    o.visible = layer.visible;
-    const int maxValue = layer.display.empty() ? 0 : layer.display.rbegin()->first;
-    o.styles.resize(size_t(maxValue + 1));
-    for (const auto& [value, d] : layer.display)
-      if (value > 0) o.styles[size_t(value)] = viewers::LabelStyle{d.color, d.opacity, d.visible};
-    overlays.push_back(std::move(o));
-  }
-  for (auto* s : slices_) s->setOverlays(overlays);
-}
-
-QString MainWindow::meshKey(int layerId, int value) const {
-  return QString("%1:%2").arg(layerId).arg(value);
-}
-
-void MainWindow::onMeshAdded(int layerId, int value) {
-  const widgets::Layer* layer = workspace_->layer(layerId);
-  const widgets::LabelDisplay* d = workspace_->labelDisplay(layerId, value);
-  if (!layer || !d) return;
-  auto it = layer->meshes.find(value);
-  if (it == layer->meshes.end() || !it->second.surface) return;
-  meshView_->setMesh(meshKey(layerId, value), it->second.surface, d->color, d->opacity,
-                     d->visible && layer->visible);
-}
-
-void MainWindow::refreshMeshStyle(int layerId, int value) {
-  const widgets::Layer* layer = workspace_->layer(layerId);
-  const widgets::LabelDisplay* d = workspace_->labelDisplay(layerId, value);
-  if (!layer || !d) return;
-  meshView_->setMeshStyle(meshKey(layerId, value), d->color, d->opacity,
-                          d->visible && layer->visible);
-}
-
 void MainWindow::setCursorEverywhere(const Vec3& lps) {
   for (auto* s : slices_) s->setCursorPosition(lps);
   if (!readout_->hovering()) showHover(std::nullopt);
@@ -483,6 +446,37 @@ void MainWindow::startJob(BackgroundJob* job, BackgroundJob::Work work) {
   connect(job, &BackgroundJob::finished, job, &QObject::deleteLater);
   job->start(std::move(work));
   jobPanel_->track(job);
+  // A failure shows the engine's one-line error and its details; a cancel is said too.
+  connect(job, &BackgroundJob::finished, this, [this, title = job->title()](BackgroundJob::Outcome o, const QString& m) {
+    if (o == BackgroundJob::Outcome::Failed)
+      banner_->showMessage(tr("%1 failed: %2").arg(title, m.section('\n', 0, 0)), m);
+    else if (o == BackgroundJob::Outcome::Cancelled)
+      banner_->showMessage(tr("%1 cancelled").arg(title), {}, widgets::ErrorBanner::Kind::Notice);
+  });
+}
+
+void MainWindow::fitToScreen() {
+  // The window never grows past the screen (docks shrink instead).
+  const QScreen* screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
+  if (!screen) return;
+  const QRect avail = screen->availableGeometry();
+  setMaximumSize(avail.size());
+  if (width() > avail.width() || height() > avail.height())
+    resize(std::min(width(), avail.width()), std::min(height(), avail.height()));
+}
+
+void MainWindow::resetLayout() {
+  restoreState(defaultDocks_);
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) dock->show();
+  fitToScreen();
+  const int w = width();
+  resizeDocks({findChild<QDockWidget*>("toolsDock"), findChild<QDockWidget*>("labelsDock")},
+              {std::max(320, w / 5), std::max(400, w * 3 / 10)}, Qt::Horizontal);
+  resizeDocks({findChild<QDockWidget*>("jobsDock")}, {std::clamp(height() / 7, 90, 150)}, Qt::Vertical);
+}
+
+void MainWindow::showError(const QString& headline, const QString& details) {
+  banner_->showMessage(headline, details);
 }
 
 bool MainWindow::busy() const {
@@ -492,94 +486,15 @@ bool MainWindow::busy() const {
 }
 
 void MainWindow::openStudy(const std::vector<widgets::StudyFile>& files) {
-  std::vector<widgets::StudyFile> wanted;
-  for (const auto& f : files)
-    if (f.role != widgets::FileRole::Ignore) wanted.push_back(f);
-  if (wanted.empty()) return;
-  // A new set of phases starts a new study; masks alone join the current one.
-  const bool newStudy = std::any_of(wanted.begin(), wanted.end(), [](const widgets::StudyFile& f) {
-    return f.role != widgets::FileRole::Mask;
-  });
-  if (newStudy) {
-    jobPanel_->cancelAll();
-    workspace_->clear();
-    ++studyGeneration_;
-    const QString first = wanted.front().path;
-    preferences_->addRecentStudy(wanted.size() > 1 ? QFileInfo(first).absolutePath() : first);
-    updateRecentMenu();
-  }
-  auto* job = new BackgroundJob(tr("Reading study"), this);
-  QPointer<MainWindow> self(this);
-  const int generation = studyGeneration_;
-  startJob(job, [self, wanted, generation](const Progress& progress) {
-    const double share = 1.0 / double(wanted.size());
-    for (size_t i = 0; i < wanted.size(); ++i) {
-      progress.throwIfCancelled();
-      const widgets::StudyFile f = wanted[i];
-      const std::string path = f.path.toStdString();
-      const Progress sub = progress.sub(i * share, (i + 1) * share);
-      sub.report(0, "reading " + QFileInfo(f.path).fileName().toStdString());
-      if (auto phase = widgets::phaseOfRole(f.role)) {
-        Volume v = readVolume(path, {}, sub);
-        if (!isIntegerType(v.pixelType()) && v.pixelType() != PixelType::Float32)
-          throw inputError(path, "is not a scalar CT image");
-        widgets::postToGui(self, [self, phase, v, f, generation] {
-          // A study opened since then replaces this one.
-          if (self->studyGeneration_ != generation) return;
-          self->workspace_->setPhase(*phase, v, f.path);
-        });
-      } else {
-        Volume mask;
-        LabelTable table;
-        if (f.path.endsWith(".seg.nrrd", Qt::CaseInsensitive)) {
-          std::tie(mask, table) = readSegNrrd(path);
-        } else {
-          mask = readVolume(path, {}, sub);
-          if (!isIntegerType(mask.pixelType()))
-            throw inputError(path, "is not an integer label map");
-          table = LabelTable::hasSidecar(path) ? LabelTable::readSidecar(path) : LabelTable{};
-          if (!table.empty()) table.checkCovers(mask, path);
-        }
-        const QString name = widgets::imageBaseName(f.path);
-        widgets::postToGui(self, [self, mask, table, name, f, generation] {
-          if (self->studyGeneration_ != generation) return;
-          const int id = self->workspace_->addLayer(name, mask, table, f.path);
-          self->buildMeshes(id);
-        });
-      }
-      sub.report(1, "read " + QFileInfo(f.path).fileName().toStdString());
-    }
-  });
+  study_->openStudy(files);
 }
 
 void MainWindow::openPaths(const QStringList& paths) {
-  const auto files = widgets::classifyStudyFiles(paths);
-  if (files.empty()) {
-    QMessageBox::warning(this, tr("Open study"),
-                         tr("No image files found in %1").arg(paths.join(", ")));
-    return;
-  }
-  StudyImportDialog dialog(files, this);
-  if (dialog.exec() == QDialog::Accepted) openStudy(dialog.files());
+  study_->openPaths(paths);
 }
 
 BackgroundJob* MainWindow::buildMeshes(int layerId) {
-  const widgets::Layer* layer = workspace_->layer(layerId);
-  if (!layer) return nullptr;
-  workspace_->clearMeshes(layerId);
-  MeshOptions options;
-  options.smoothing = preferences_->smoothingFactor();
-  const Volume mask = layer->mask;
-  const LabelTable table = layer->table;
-  auto* job = new BackgroundJob(tr("Meshing %1").arg(layer->name), this);
-  QPointer<MainWindow> self(this);
-  startJob(job, [self, mask, table, options, layerId](const Progress& progress) {
-    buildLabelMeshes(mask, table, options, progress, [self, layerId](const LabelMesh& mesh) {
-      // Each mesh is shown as soon as it exists.
-      widgets::postToGui(self, [self, layerId, mesh] { self->workspace_->setMesh(layerId, mesh); });
-    });
-  });
-  return job;
+  return study_->buildMeshes(layerId);
 }
 
 void MainWindow::setModelEngine(std::shared_ptr<widgets::ModelCatalog> catalog,
@@ -592,129 +507,6 @@ void MainWindow::setModelEngine(std::shared_ptr<widgets::ModelCatalog> catalog,
   QSet<QString> phases;
   for (Phase p : workspace_->loadedPhases()) phases << widgets::phaseLetter(p);
   modelPanel_->setLoadedPhases(phases);
-}
-
-void MainWindow::runModels(const QStringList& models, const QString& device) {
-  if (!runModel_ || models.isEmpty()) return;
-  std::map<std::string, std::string> phaseFiles;
-  for (Phase p : workspace_->loadedPhases()) {
-    const QString path = workspace_->phasePath(p);
-    if (!path.isEmpty()) phaseFiles[widgets::phaseLetter(p).toStdString()] = path.toStdString();
-  }
-  if (phaseFiles.empty()) return;
-  // Results go to a folder of this session; each becomes a layer as soon as it is written.
-  const QString outDir = QDir::temp().filePath(QString("nephro3d-%1-%2")
-                                                   .arg(QCoreApplication::applicationPid())
-                                                   .arg(QDateTime::currentMSecsSinceEpoch()));
-  auto* job = new BackgroundJob(tr("Running %1").arg(models.join(", ")), this);
-  modelPanel_->setBusy(true);
-  connect(job, &BackgroundJob::finished, this, [this] { modelPanel_->setBusy(false); });
-  QPointer<MainWindow> self(this);
-  const ModelRunFunction run = runModel_;
-  const std::string dev = device.toStdString();
-  const int generation = studyGeneration_;
-  startJob(job, [self, run, models, phaseFiles, dev, outDir, generation](const Progress& progress) {
-    std::vector<std::string> ids;
-    for (const QString& m : models) ids.push_back(m.toStdString());
-    // Each mask becomes a layer while the engine goes on with the next model.
-    auto written = [self, generation](const std::string& id, const std::string& out) {
-      Volume mask = readVolume(out);
-      const LabelTable table = LabelTable::hasSidecar(out) ? LabelTable::readSidecar(out) : LabelTable{};
-      const QString name = QString::fromStdString(id);
-      const QString path = QString::fromStdString(out);
-      widgets::postToGui(self, [self, mask, table, name, path, generation] {
-        if (self->studyGeneration_ != generation) return;
-        const int layerId = self->workspace_->addLayer(name, mask, table, path);
-        self->buildMeshes(layerId);
-      });
-    };
-    run(ids, phaseFiles, dev, outDir.toStdString(), written, progress);
-  });
-}
-
-void MainWindow::openFilesDialog() {
-  const QStringList files = QFileDialog::getOpenFileNames(
-      this, tr("Open study files"), QString(),
-      tr("Images (*.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd);;All files (*)"));
-  if (!files.isEmpty()) openPaths(files);
-}
-
-void MainWindow::openFolderDialog() {
-  const QString folder = QFileDialog::getExistingDirectory(this, tr("Open study folder"));
-  if (!folder.isEmpty()) openPaths({folder});
-}
-
-void MainWindow::openMaskDialog() {
-  if (workspace_->loadedPhases().empty()) {
-    QMessageBox::information(this, tr("Open mask"), tr("Open the study's images first."));
-    return;
-  }
-  const QStringList files = QFileDialog::getOpenFileNames(
-      this, tr("Open mask layers"), QString(),
-      tr("Label maps (*.seg.nrrd *.nii *.nii.gz *.nrrd *.mha);;All files (*)"));
-  std::vector<widgets::StudyFile> masks;
-  for (const QString& f : files) masks.push_back({f, widgets::FileRole::Mask});
-  openStudy(masks);
-}
-
-void MainWindow::exportMask(bool segNrrd) {
-  const widgets::Layer* layer = workspace_->layer(currentLayerId());
-  if (!layer) {
-    QMessageBox::information(this, tr("Export mask"), tr("There is no mask layer to export."));
-    return;
-  }
-  const QString suggested = layer->name + (segNrrd ? ".seg.nrrd" : ".nii.gz");
-  QString path = QFileDialog::getSaveFileName(
-      this, tr("Export %1").arg(layer->name), suggested,
-      segNrrd ? tr("3D Slicer segmentation (*.seg.nrrd)") : tr("NIfTI (*.nii.gz *.nii)"));
-  if (path.isEmpty()) return;
-  // The format follows the extension: make it the one chosen.
-  if (segNrrd && !path.endsWith(".seg.nrrd", Qt::CaseInsensitive)) path += ".seg.nrrd";
-  if (!segNrrd && !path.endsWith(".nii.gz", Qt::CaseInsensitive) &&
-      !path.endsWith(".nii", Qt::CaseInsensitive))
-    path += ".nii.gz";
-  // The exported table carries the colours as the user set them.
-  const LabelTable table = widgets::displayedTable(*layer);
-  const Volume mask = layer->mask;
-  auto* job = new BackgroundJob(tr("Exporting %1").arg(QFileInfo(path).fileName()), this);
-  const std::string target = path.toStdString();
-  startJob(job, [mask, table, target](const Progress& progress) {
-    widgets::exportMaskLayer(mask, table, target, progress);
-  });
-}
-
-void MainWindow::exportMeshes() {
-  const widgets::Layer* layer = workspace_->layer(currentLayerId());
-  if (!layer || layer->meshes.empty()) {
-    QMessageBox::information(this, tr("Export meshes"), tr("There are no meshes to export yet."));
-    return;
-  }
-  const QStringList formats = {"obj", "stl", "ply", "vtp", "glb", "obj,stl,ply,vtp,glb"};
-  bool ok = false;
-  const QString format = QInputDialog::getItem(
-      this, tr("Export meshes"), tr("Format (points in LPS millimetres)"), formats, 0, false, &ok);
-  if (!ok) return;
-  const QString folder = QFileDialog::getExistingDirectory(this, tr("Export meshes into"));
-  if (folder.isEmpty()) return;
-  std::vector<LabelMesh> meshes;
-  for (const auto& [value, mesh] : layer->meshes) meshes.push_back(mesh);
-  MeshWriteOptions options;
-  options.formats = parseMeshFormats(format.toStdString());
-  auto* job = new BackgroundJob(tr("Exporting meshes"), this);
-  const std::string target = folder.toStdString();
-  startJob(job, [meshes, target, options](const Progress& progress) {
-    writeMeshes(meshes, target, options, progress);
-  });
-}
-
-void MainWindow::saveMeshScreenshot() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Save 3D screenshot"),
-                                                    "nephro3d-3d.png", tr("PNG image (*.png)"));
-  if (path.isEmpty()) return;
-  if (!meshView_->saveScreenshot(path))
-    QMessageBox::warning(this, tr("Screenshot"), tr("%1: cannot be written").arg(path));
-  else
-    jobPanel_->log(tr("3D screenshot saved to %1").arg(path));
 }
 
 void MainWindow::showPreferences() {
@@ -731,18 +523,11 @@ void MainWindow::showPreferences() {
   postController_->setMeshOptions(postMeshOptions);
 }
 
-void MainWindow::showAbout() {
-  QMessageBox::about(this, tr("About Nephro3D"),
-                     tr("<b>Nephro3D</b><br>Kidney CT research workstation: multi-phase "
-                        "studies, segmentation models, label meshes.<br>Qt %1, VTK 9, ITK 5.")
-                         .arg(qVersion()));
-}
-
 void MainWindow::updateRecentMenu() {
   recentMenu_->clear();
   const QStringList recent = preferences_->recentStudies();
   for (const QString& path : recent)
-    recentMenu_->addAction(path, this, [this, path] { openPaths({path}); });
+    recentMenu_->addAction(path, this, [this, path] { study_->openPaths({path}); });
   if (recent.isEmpty())
     recentMenu_->addAction(tr("(none)"))->setEnabled(false);
   else {
@@ -755,6 +540,10 @@ void MainWindow::updateRecentMenu() {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (!workspaceFiles_->confirmQuit()) {
+    event->ignore();
+    return;
+  }
   preferences_->setWindowGeometry(saveGeometry());
   preferences_->setWindowState(saveState());
   preferences_->sync();

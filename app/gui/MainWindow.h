@@ -38,9 +38,15 @@ class QToolButton;
 namespace nephro::widgets {
 class EditPresenter;
 class StatusReadout;
+class ErrorBanner;
 }  // namespace nephro::widgets
 
 namespace nephro::gui {
+
+class ExportPresenter;
+class LayerViewsPresenter;
+class StudyPresenter;
+class WorkspacePresenter;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -72,15 +78,33 @@ class MainWindow : public QMainWindow {
   widgets::Preferences& preferences() { return *preferences_; }
   widgets::EditPresenter* editPresenter() const { return editPresenter_; }
 
+  StudyPresenter* studyPresenter() const { return study_; }
+  WorkspacePresenter* workspacePresenter() const { return workspaceFiles_; }
+  ExportPresenter* exportPresenter() const { return export_; }
+  LayerViewsPresenter* layerViews() const { return layerViews_; }
+  widgets::ErrorBanner* errorBanner() const { return banner_; }
+  std::shared_ptr<widgets::ModelCatalog> catalog() const { return catalog_; }
+  ModelRunFunction modelRunner() const { return runModel_; }
+
   // Reads the files in the background, each as the role says; masks get meshes.
   void openStudy(const std::vector<widgets::StudyFile>& files);
-  // Asks what each file is, then opens them.
+  // Asks what each file is, then opens them (a workspace or run folder opens as a workspace).
   void openPaths(const QStringList& paths);
   // Builds (or rebuilds) the meshes of a layer in the background.
   widgets::BackgroundJob* buildMeshes(int layerId);
+  // Runs `work` as a background job followed by the job panel (and the error banner).
+  void startJob(widgets::BackgroundJob* job, widgets::BackgroundJob::Work work);
+  // The error banner above the views: one line, and the details behind a button.
+  void showError(const QString& headline, const QString& details = {});
+  void updateRecentMenu();
+  int currentLayerId() const;
+  // The docks as they first were, sized to the screen.
+  void resetLayout();
   void setViewLayout(widgets::ViewLayout layout);
   widgets::ViewLayout viewLayout() const { return layout_; }
   void setLargeView(int index);  // 0..2 slice axes, 3 = 3D
+  int largeView() const { return largeView_; }
+  const viewers::WindowLevel& windowLevel() const { return windowLevel_; }
   void applyWindowPreset(const QString& name);
   void setWindowLevel(const viewers::WindowLevel& wl);
   // Moves the linked crosshair of every slice view to an LPS point.
@@ -100,25 +124,17 @@ class MainWindow : public QMainWindow {
   void arrangeViews();
   void refreshPhaseSelector();
   void refreshSliceVolumes();
-  void refreshOverlays();
-  void refreshMeshStyle(int layerId, int value);
-  void onMeshAdded(int layerId, int value);
   void showHover(const std::optional<Vec3>& lps);
-  void updateRecentMenu();
-  void startJob(widgets::BackgroundJob* job, widgets::BackgroundJob::Work work);
-  void openFilesDialog();
-  void openFolderDialog();
-  void openMaskDialog();
-  void exportMask(bool segNrrd);
-  void exportMeshes();
-  void saveMeshScreenshot();
   void showPreferences();
-  void showAbout();
-  void runModels(const QStringList& models, const QString& device);
-  int currentLayerId() const;
-  QString meshKey(int layerId, int value) const;
+  void fitToScreen();
 
   std::unique_ptr<widgets::Preferences> preferences_;
+  StudyPresenter* study_ = nullptr;
+  WorkspacePresenter* workspaceFiles_ = nullptr;
+  ExportPresenter* export_ = nullptr;
+  LayerViewsPresenter* layerViews_ = nullptr;
+  widgets::ErrorBanner* banner_ = nullptr;
+  QByteArray defaultDocks_;
   widgets::WorkspaceModel* workspace_;
   std::array<viewers::SliceView*, 3> slices_{};
   viewers::MeshView* meshView_ = nullptr;
@@ -151,7 +167,6 @@ class MainWindow : public QMainWindow {
   viewers::WindowLevel windowLevel_{350, 40};
   viewers::OverlayOptions overlayOptions_;
   QList<QPointer<widgets::BackgroundJob>> jobs_;
-  int studyGeneration_ = 0;  // results of jobs from an earlier study are dropped
 };
 
 }  // namespace nephro::gui

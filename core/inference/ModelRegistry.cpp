@@ -1,5 +1,7 @@
 #include "inference/ModelRegistry.h"
 
+#include "common/PhaseRules.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -37,11 +39,7 @@ std::vector<std::string> ModelManifest::assignPhases(const std::vector<std::stri
     const ManifestInput& in = inputs[i];
     std::string phase;
     if (in.phase == "any") {
-      for (const auto& p : anyOrder)
-        if (has(available, p)) {
-          phase = p;
-          break;
-        }
+      phase = anyPhaseChoice(anyOrder, available);
     } else if (has(available, in.phase)) {
       phase = in.phase;
     }

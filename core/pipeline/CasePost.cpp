@@ -7,6 +7,7 @@
 
 #include "common/Error.h"
 #include "common/OutputTransaction.h"
+#include "common/PhaseRules.h"
 #include "image/Resample.h"
 #include "image/VolumeIO.h"
 #include "pipeline/CaseRunner.h"
@@ -129,10 +130,13 @@ PostRunRecord runPostOnCase(Case& c, std::vector<CaseLayer>& layers, const post:
     progress.throwIfCancelled();
   }
 
+  // The CT of the phase the primary lives in: the rule the workstation follows too.
   const Volume* ct = nullptr;
-  if (post::postStepUsesCt(request.step) && c.hasPhase(primary.phase)) {
-    ct = &c.phase(primary.phase);
-    record.ctPhase = primary.phase;
+  const std::string ctPhase = stepCtPhase(post::postStepUsesCt(request.step), primary.phase, {},
+                                          post::postStepPreferredPhase(request.step), c.phases());
+  if (!ctPhase.empty()) {
+    ct = &c.phase(ctPhase);
+    record.ctPhase = ctPhase;
   }
   const std::string maskName = c.name() + ":" + primary.id;
   const std::string ctName = ct ? c.file(primary.phase) : std::string();

@@ -79,6 +79,7 @@ class PostPanelTest : public QObject {
  private slots:
   void initTestCase();
   void panelHasAFieldForEveryParameter();
+  void ctFollowsTheInputLayersPhase();
   void parameterChangeReplacesTheResultLayer();
   void staleResultIsDropped();
   void newValueCancelsTheRunningRecompute();
@@ -117,13 +118,47 @@ void PostPanelTest::panelHasAFieldForEveryParameter() {
         QCOMPARE(panel.values(id).value(QString::fromStdString(info.key)), info.defaultValue);
     }
   }
-  // Phases become CT choices; the arterial phase is the vessel step's default.
+  // Phases become CT choices; every step that uses a CT starts on the rule `run` follows.
   ws.setPhase(Phase::Arterial, phantom_.arterial, "A.nii.gz");
   ws.setPhase(Phase::Delayed, phantom_.delayed, "D.nii.gz");
-  QCOMPARE(panel.ctChoice("vessel"), QString("A"));
-  QCOMPARE(panel.ctChoice("ureter"), QString("D"));
-  QCOMPARE(panel.ctChoice("fat"), QString("current"));
+  QCOMPARE(panel.ctChoice("vessel"), QString("layer"));
+  QCOMPARE(panel.ctChoice("ureter"), QString("layer"));
+  QCOMPARE(panel.ctChoice("fat"), QString("layer"));
   QCOMPARE(panel.ctChoice("sample"), QString());
+}
+
+void PostPanelTest::ctFollowsTheInputLayersPhase() {
+  WorkspaceModel ws;
+  PostPanelHost panel;
+  PostController controller(&ws, &panel);
+  for (auto [p, v] : {std::pair{Phase::Arterial, &phantom_.arterial}, std::pair{Phase::Portal, &phantom_.portal},
+                      std::pair{Phase::Delayed, &phantom_.delayed}})
+    ws.setPhase(p, *v, phaseLetter(p) + ".nii.gz");
+  ws.setCurrentPhase(Phase::Arterial);
+  // A model output in P (the tumour model reads P first): fat reads P, not the phase on screen.
+  const int tumor = ws.addLayer("tumor", fatInput_, phantom_.table);
+  ws.setLayerPhase(tumor, "P");
+  QCOMPARE(panel.inputLayer("fat"), tumor);
+  QCOMPARE(controller.ctPhase(PostStep::Fat), QString("P"));
+  auto* ct = panel.findChild<QComboBox*>("post_fat_ct");
+  QVERIFY(ct);
+  QVERIFY2(ct->currentText().contains("(P)"), qPrintable(ct->currentText()));
+  // The user may choose another phase.
+  panel.setCtChoice("fat", "D");
+  QCOMPARE(controller.ctPhase(PostStep::Fat), QString("D"));
+  // A mask opened from a file (phase unknown) on the grid every phase shares:
+  // the step's preferred phase (A for arteries), else P, A, D — never "no CT".
+  WorkspaceModel ws2;
+  PostPanelHost panel2;
+  PostController controller2(&ws2, &panel2);
+  for (auto [p, v] : {std::pair{Phase::Arterial, &phantom_.arterial}, std::pair{Phase::Portal, &phantom_.portal},
+                      std::pair{Phase::Delayed, &phantom_.delayed}})
+    ws2.setPhase(p, *v, phaseLetter(p) + ".nii.gz");
+  ws2.addLayer("reference", phantom_.labels, phantom_.table, "/data/reference.nii.gz");
+  QCOMPARE(controller2.ctPhase(PostStep::Vessel), QString("A"));
+  QCOMPARE(controller2.ctPhase(PostStep::Ureter), QString("D"));
+  QCOMPARE(controller2.ctPhase(PostStep::Fat), QString("P"));
+  QCOMPARE(controller2.ctPhase(PostStep::Sample), QString());
 }
 
 void PostPanelTest::parameterChangeReplacesTheResultLayer() {

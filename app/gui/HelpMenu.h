@@ -1,0 +1,9 @@
+#pragma once
+// Help ▸ Mouse and keys, About.
+class QMainWindow;
+
+namespace nephro::gui {
+
+void addHelpMenu(QMainWindow* window);
+
+}  // namespace nephro::gui

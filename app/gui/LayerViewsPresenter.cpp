@@ -1,0 +1,85 @@
+#include "gui/LayerViewsPresenter.h"
+
+namespace nephro::gui {
+
+LayerViewsPresenter::LayerViewsPresenter(widgets::WorkspaceModel* workspace,
+                                         std::array<viewers::SliceView*, 3> slices, viewers::MeshView* meshView,
+                                         QObject* parent)
+    : QObject(parent), workspace_(workspace), slices_(slices), meshView_(meshView) {
+  using W = widgets::WorkspaceModel;
+  auto refresh = [this] {
+    refreshOverlays();
+    refreshMeshes();
+  };
+  connect(workspace_, &W::layersChanged, this, refresh);
+  connect(workspace_, &W::layerVisibilityChanged, this, refresh);
+  connect(workspace_, &W::labelDisplayChanged, this, refresh);
+  connect(workspace_, &W::meshAdded, this, &LayerViewsPresenter::onMeshAdded);
+  connect(workspace_, &W::meshesCleared, this,
+          [this](int layerId) { meshView_->removeMeshesWithPrefix(QString("%1:").arg(layerId)); });
+}
+
+QString LayerViewsPresenter::meshKey(int layerId, int value) {
+  return QString("%1:%2").arg(layerId).arg(value);
+}
+
+int LayerViewsPresenter::shadowedBy(int layerId, int value) const {
+  const widgets::Layer* layer = workspace_->layer(layerId);
+  const LabelEntry* entry = layer ? layer->table.find(value) : nullptr;
+  if (!entry) return 0;
+  // Layers are in the order they arrived: a later visible one with the same structure wins.
+  bool after = false;
+  for (const widgets::Layer& l : workspace_->layers()) {
+    if (l.id == layerId) {
+      after = true;
+      continue;
+    }
+    if (!after || !l.visible) continue;
+    const auto v = l.table.valueOf(entry->name);
+    if (!v || l.voxelCount(*v) == 0) continue;
+    const widgets::LabelDisplay* d = workspace_->labelDisplay(l.id, *v);
+    if (d && d->visible) return l.id;
+  }
+  return 0;
+}
+
+bool LayerViewsPresenter::isDrawn(int layerId, int value) const {
+  const widgets::Layer* layer = workspace_->layer(layerId);
+  const widgets::LabelDisplay* d = workspace_->labelDisplay(layerId, value);
+  return layer && d && layer->visible && d->visible && shadowedBy(layerId, value) == 0;
+}
+
+void LayerViewsPresenter::refreshOverlays() {
+  std::vector<viewers::OverlayLayer> overlays;
+  for (const widgets::Layer& layer : workspace_->layers()) {
+    viewers::OverlayLayer o;
+    o.mask = layer.mask;
+    o.visible = layer.visible;
+    const int maxValue = layer.display.empty() ? 0 : layer.display.rbegin()->first;
+    o.styles.resize(size_t(maxValue + 1));
+    for (const auto& [value, d] : layer.display)
+      if (value > 0) o.styles[size_t(value)] = viewers::LabelStyle{d.color, d.opacity, isDrawn(layer.id, value)};
+    overlays.push_back(std::move(o));
+  }
+  for (auto* s : slices_) s->setOverlays(overlays);
+}
+
+void LayerViewsPresenter::refreshMeshes() {
+  for (const widgets::Layer& layer : workspace_->layers())
+    for (const auto& [value, mesh] : layer.meshes)
+      if (const widgets::LabelDisplay* d = workspace_->labelDisplay(layer.id, value))
+        meshView_->setMeshStyle(meshKey(layer.id, value), d->color, d->opacity, isDrawn(layer.id, value));
+}
+
+void LayerViewsPresenter::onMeshAdded(int layerId, int value) {
+  const widgets::Layer* layer = workspace_->layer(layerId);
+  const widgets::LabelDisplay* d = workspace_->labelDisplay(layerId, value);
+  if (!layer || !d) return;
+  auto it = layer->meshes.find(value);
+  if (it == layer->meshes.end() || !it->second.surface) return;
+  meshView_->setMesh(meshKey(layerId, value), it->second.surface, d->color, d->opacity, isDrawn(layerId, value));
+  // An older layer's mesh of the same structure steps back.
+  refreshMeshes();
+}
+
+}  // namespace nephro::gui
