@@ -190,7 +190,14 @@ void EditWindowTest::correctsReviewsAndHandsOffACase() {
 
   // Screenshot of the correction in progress: the Edit panel in front, the
   // brush outline over the edit.
-  if (auto* dock = window.findChild<QDockWidget*>("editDock")) dock->raise();
+  if (auto* dock = window.findChild<QDockWidget*>("editDock")) {
+    dock->raise();
+    window.resizeDocks({dock}, {400}, Qt::Horizontal);
+  }
+  // The body wall hidden, so the 3D view shows the kidneys and vessels.
+  for (int hidden : {int(phantom_label::SubcutaneousFat), int(phantom_label::SkeletalMuscle)})
+    window.workspace()->setLabelVisible(layerId, hidden, false);
+  QTest::qWait(300);
   QTest::mouseMove(axial, at(shifted(tumorAt, 4, -6)));
   QCoreApplication::processEvents();
   QTest::qWait(200);
