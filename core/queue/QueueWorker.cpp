@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <mutex>
 #include <new>
@@ -75,7 +76,10 @@ QueueWorker::QueueWorker(NatsClient& client, jobs::StageRunner& runner, WorkerOp
 }
 
 void QueueWorker::log(const std::string& line) const {
-  std::printf("worker %s: %s\n", options_.name.c_str(), line.c_str());
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%H:%M:%S", std::gmtime(&now));
+  std::printf("%s worker %s: %s\n", stamp, options_.name.c_str(), line.c_str());
   std::fflush(stdout);
 }
 
