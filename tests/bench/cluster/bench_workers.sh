@@ -7,7 +7,7 @@
 set -u
 ENGINE=$1
 JOBS=${2:-12}
-source "$(cd "$(dirname "$0")" && pwd)/../../queue/lib.sh"
+source "$(cd "$(dirname "$0")" && pwd)/../../unit/queue/lib.sh"
 NATS_SERVER=$(find_nats_server) || { echo "nats-server is not installed"; exit 1; }
 T=$(mktemp -d /tmp/nephro3d-nats-bench.XXXXXX)
 trap 'stop_all; rm -rf "$T"' EXIT
