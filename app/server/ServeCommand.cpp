@@ -62,6 +62,7 @@ void serve(const ServeOptions& o) {
   if (o.hashKey) return printKeyLine(o);
   if (o.apiKeys.empty()) throw usageError("serve needs --api-keys FILE (make a line with: nephro3d serve --hash-key)");
   if (o.spool.empty()) throw usageError("serve needs --spool DIR");
+  if (!o.queue.empty()) queue::normalizeQueueUrl(o.queue);
   ServiceOptions so;
   const size_t colon = o.listen.rfind(':');
   if (colon == std::string::npos) throw usageError("--listen must be HOST:PORT");

@@ -37,6 +37,7 @@ void onWorkerSignal(int) { workerStop = true; }
 
 void work(const WorkerCliOptions& o) {
   if (o.queue.empty()) throw usageError("worker needs --queue nats://HOST:PORT");
+  queue::normalizeQueueUrl(o.queue);  // a malformed URL is a usage error before anything else
   if (o.status) {
     queue::QueueSettings qs;
     qs.url = o.queue;
