@@ -36,6 +36,15 @@ jobs::StageOutcome QueueStageRunner::run(const jobs::StageTask& task, const Prog
   const std::string body = toJson(message).dump();
   const auto pause = std::chrono::duration<double>(pollSeconds_);
 
+  // The job's state as the queue sees it, for operators reading the bucket ("job.<id>").
+  auto noteJob = [&](const std::string& state, const std::string& error) {
+    try {
+      client_.put("job." + task.jobId, nlohmann::json{{"state", state}, {"stage", task.stage().name()}, {"index", task.index},
+                                                      {"stages", task.stages.size()}, {"error", error}}.dump());
+    } catch (const Error&) {
+    }
+  };
+  noteJob("running", "");
   bool published = false;
   for (;;) {
     progress.throwIfCancelled();
@@ -54,9 +63,13 @@ jobs::StageOutcome QueueStageRunner::run(const jobs::StageTask& task, const Prog
       jobs::StageOutcome o;
       o.device = result.value("device", "-");
       o.record = result.value("record", nlohmann::json::object());
+      if (task.index + 1 == task.stages.size()) noteJob("succeeded", "");
       return o;
     }
-    if (result.is_object() && result.value("state", "") == "failed") throw errorFromResult(result);
+    if (result.is_object() && result.value("state", "") == "failed") {
+      noteJob("failed", result.value("error", ""));
+      throw errorFromResult(result);
+    }
     std::this_thread::sleep_for(pause);
   }
 }

@@ -14,6 +14,7 @@
 // shared folder may be mounted elsewhere there), writes into an attempt folder and renames it
 // to "output" when whole. The result goes to the key-value bucket under "stage.<job>.<stage>":
 //   {"state": "done"|"failed", "device", "seconds", "worker", "deliveries", "code", "error", "dead_letter"}
+// and the server keeps "job.<job>" = {"state": "running"|"succeeded"|"failed", "stage", "index", "stages", "error"}.
 #include <string>
 #include <vector>
 
