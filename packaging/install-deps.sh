@@ -16,6 +16,8 @@ PACKAGES=(
   libdcmtk-dev
   # HTTP service (nephro3d serve): cpp-httplib with TLS through OpenSSL
   libcpp-httplib-dev libssl-dev libbrotli-dev
+  # NATS JetStream workers (serve --queue, nephro3d worker): the nats.c client; server, jq, curl for its test
+  libnats-dev nats-server jq curl
   # GUI tests under a virtual display (Mesa llvmpipe)
   xvfb xauth libgl1-mesa-dri
   # reference implementations, model export and demo training (Debian's python3)

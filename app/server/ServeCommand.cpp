@@ -16,6 +16,8 @@
 #include "inference/NnunetPredictor.h"
 #include "jobs/EngineStageRunner.h"
 #include "jobs/Scheduler.h"
+#include "queue/NatsClient.h"
+#include "queue/QueueStageRunner.h"
 #include "server/ApiKeys.h"
 #include "server/HttpService.h"
 #include "server/Metrics.h"
@@ -37,6 +39,10 @@ struct ServeOptions {
   bool noGrouping = false;
   int threads = 0;
   int retries = 2;
+  std::string queue;        // nats://HOST:PORT: publish stages to workers instead of running them
+  int queueSlots = 64;      // stages in flight on the queue
+  double ackWait = 60;
+  int maxDeliver = 3;
 };
 
 std::atomic<bool> stopRequested{false};
@@ -56,6 +62,7 @@ void serve(const ServeOptions& o) {
   if (o.hashKey) return printKeyLine(o);
   if (o.apiKeys.empty()) throw usageError("serve needs --api-keys FILE (make a line with: nephro3d serve --hash-key)");
   if (o.spool.empty()) throw usageError("serve needs --spool DIR");
+  if (!o.queue.empty()) queue::normalizeQueueUrl(o.queue);
   ServiceOptions so;
   const size_t colon = o.listen.rfind(':');
   if (colon == std::string::npos) throw usageError("--listen must be HOST:PORT");
@@ -84,12 +91,30 @@ void serve(const ServeOptions& o) {
   jobs::EngineRunnerOptions ro;
   ro.modelMemoryBytes = o.modelMemoryMb << 20;
   ro.threads = o.threads;
-  jobs::EngineStageRunner runner(ro);
+  jobs::EngineStageRunner engineRunner(ro);
   Metrics metrics;
   jobs::SchedulerOptions sched;
   sched.devices = {so.device};
   sched.groupByModel = !o.noGrouping;
   sched.maxRetries = o.retries;
+  // With --queue, stages go to workers through JetStream: one scheduler thread per
+  // stage in flight, retries left to the consumer's MaxDeliver.
+  std::unique_ptr<queue::NatsClient> nats;
+  std::unique_ptr<queue::QueueStageRunner> queueRunner;
+  if (!o.queue.empty()) {
+    queue::QueueSettings qs;
+    qs.url = o.queue;
+    qs.ackWaitSeconds = o.ackWait;
+    qs.maxDeliver = o.maxDeliver;
+    nats = std::make_unique<queue::NatsClient>(qs);
+    nats->ensureTopology();
+    queueRunner = std::make_unique<queue::QueueStageRunner>(*nats, spool.root());
+    sched.devices.assign(static_cast<size_t>(o.queueSlots), "queue");
+    sched.groupByModel = false;
+    sched.maxRetries = 0;
+    so.device = "queue";
+  }
+  jobs::StageRunner& runner = queueRunner ? static_cast<jobs::StageRunner&>(*queueRunner) : engineRunner;
   jobs::Scheduler scheduler(spool, runner, sched, &metrics);
   const size_t resumed = scheduler.recover();
   HttpService service(so, std::move(keys), spool, scheduler, runner, metrics);
@@ -101,6 +126,8 @@ void serve(const ServeOptions& o) {
   scheduler.start();
   std::printf("nephro3d serve: listening on %s://%s:%d (device %s, spool %s, %zu unfinished job(s) resumed)\n",
               so.tlsCert.empty() ? "http" : "https", so.host.c_str(), port, so.device.c_str(), spool.root().c_str(), resumed);
+  if (nats) std::printf("nephro3d serve: stages go to %s (stream %s, consumer %s)\n", nats->settings().url.c_str(),
+                        nats->settings().stream.c_str(), nats->settings().consumer.c_str());
   std::fflush(stdout);
   std::thread watcher([&] {
     while (!stopRequested) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -129,6 +156,12 @@ cli::RegisterCommand reg(60, [](CLI::App& root) {
   sub->add_option("--tls-key", o->tlsKey, "PEM private key of --tls-cert");
   sub->add_option("--threads", o->threads, "CPU threads for networks and meshes (default: all cores)")->check(CLI::Range(0, 1024));
   sub->add_option("--retries", o->retries, "Retries of a stage after a transient error (default 2)")->check(CLI::Range(0, 10));
+  sub->add_option("--queue", o->queue, "nats://HOST:PORT: publish stages to `nephro3d worker`s through JetStream (--spool on a shared folder)");
+  sub->add_option("--queue-slots", o->queueSlots, "Stages in flight on the queue (default 64)")->check(CLI::Range(1, 4096));
+  sub->add_option("--ack-wait", o->ackWait, "Seconds before an unacknowledged stage is redelivered (default 60; set when the queue is created)")
+      ->check(CLI::Range(1.0, 86400.0));
+  sub->add_option("--max-deliver", o->maxDeliver, "Deliveries of a stage before it is dead-lettered (default 3; set when the queue is created)")
+      ->check(CLI::Range(1, 100));
   sub->add_flag("--no-grouping", o->noGrouping, "Run stages strictly job after job instead of grouping them by model");
   sub->add_flag("--hash-key", o->hashKey, "Read a key on standard input and print its keys-file line, then exit");
   sub->add_option("--key-name", o->keyName, "Name printed by --hash-key (default client)");
