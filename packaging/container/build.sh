@@ -10,6 +10,7 @@
 #     when one of them is installed and works here; the image size is printed.
 # Needs root (debootstrap) and the build dependencies of packaging/install-deps.sh.
 #   bash packaging/container/build.sh [OUT_DIR (default build-container)]
+#   NEPHRO3D_ENGINE_BUILD=build bash packaging/container/build.sh   # reuse an existing build
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$(readlink -f "${1:-$SRC/build-container}")
@@ -21,13 +22,18 @@ done
 [ "$(id -u)" = 0 ] || { echo "build.sh: debootstrap needs root" >&2; exit 3; }
 
 echo "== 1. headless engine"
-cmake -S "$SRC" -B "$OUT/engine-build" -DCMAKE_BUILD_TYPE=Release -DNEPHRO3D_BUILD_GUI=OFF \
-  ${CMAKE_CXX_COMPILER_LAUNCHER:+-DCMAKE_CXX_COMPILER_LAUNCHER=$CMAKE_CXX_COMPILER_LAUNCHER} >/dev/null
-cmake --build "$OUT/engine-build" -j"$(nproc)" --target nephro3d-engine
+# NEPHRO3D_ENGINE_BUILD: an existing build folder to take nephro3d-engine from (its libraries are the
+# same with or without the workstation: the engine never links Qt or VTK's rendering back ends).
+BUILD=${NEPHRO3D_ENGINE_BUILD:-$OUT/engine-build}
+if [ -z "${NEPHRO3D_ENGINE_BUILD:-}" ]; then
+  cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DNEPHRO3D_BUILD_GUI=OFF \
+    ${CMAKE_CXX_COMPILER_LAUNCHER:+-DCMAKE_CXX_COMPILER_LAUNCHER=$CMAKE_CXX_COMPILER_LAUNCHER} >/dev/null
+fi
+cmake --build "$BUILD" -j"$(nproc)" --target nephro3d-engine
 STAGE=$OUT/stage
 rm -rf "$STAGE"
 for comp in engine models; do
-  cmake --install "$OUT/engine-build" --component "$comp" --prefix "$STAGE/usr" >/dev/null
+  cmake --install "$BUILD" --component "$comp" --prefix "$STAGE/usr" >/dev/null
 done
 
 echo "== 2. debootstrap --variant=minbase bookworm"
@@ -56,10 +62,12 @@ while read -r lib; do
     mkdir -p "$(dirname "$dest")"
     [ -e "$dest" ] || cp -a "$f" "$dest"
   done
-  dpkg-query -S "$real" 2>/dev/null | cut -d: -f1 >>"$OUT/owners.txt" ||
-    dpkg-query -S "${real/#\/usr\/lib/\/lib}" 2>/dev/null | cut -d: -f1 >>"$OUT/owners.txt" || true
+  echo "$real" >>"$OUT/owners.txt"
 done <"$OUT/libs.txt"
-sort -u "$OUT/owners.txt" >"$ROOT/usr/share/nephro3d/container-packages.txt"
+# Owners in one dpkg query (files are listed under /lib or /usr/lib: ask for both spellings).
+mapfile -t paths < <(sed 's|^/usr/lib/|/lib/|' "$OUT/owners.txt"; sed 's|^/lib/|/usr/lib/|' "$OUT/owners.txt")
+dpkg-query -S "${paths[@]}" 2>/dev/null | cut -d: -f1 | tr ',' '\n' | sed 's/^ *//' | sort -u \
+  >"$ROOT/usr/share/nephro3d/container-packages.txt" || true
 chroot "$ROOT" /sbin/ldconfig
 # The image must hold no OpenGL VTK back end, no VTK interaction or Qt module and no Qt 6. (Debian's
 # libvtkIOGeometry, which writes the mesh files, needs libvtkRenderingCore: the abstract scene
