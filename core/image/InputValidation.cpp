@@ -224,6 +224,14 @@ std::string resolveDataFileInside(const std::string& headerPath, const std::stri
   return t;
 }
 
+namespace {
+void checkDataFileExists(const std::string& headerPath, const std::string& name, const std::string& resolved) {
+  std::error_code ec;
+  if (!fs::is_regular_file(resolved, ec))
+    throw inputError(headerPath, "names a data file \"" + name + "\" that does not exist beside it");
+}
+}  // namespace
+
 std::vector<std::string> nrrdDataFiles(const std::string& headerPath) {
   const std::vector<std::string> lines = headerLines(headerPath, false);
   std::vector<std::string> names;
@@ -258,7 +266,7 @@ std::vector<std::string> nrrdDataFiles(const std::string& headerPath) {
     }
     names.push_back(value);
   }
-  for (const std::string& n : names) resolveDataFileInside(headerPath, n);
+  for (const std::string& n : names) checkDataFileExists(headerPath, n, resolveDataFileInside(headerPath, n));
   return names;
 }
 
@@ -292,7 +300,7 @@ std::vector<std::string> metaImageDataFiles(const std::string& headerPath) {
     names.push_back(value);
     break;
   }
-  for (const std::string& n : names) resolveDataFileInside(headerPath, n);
+  for (const std::string& n : names) checkDataFileExists(headerPath, n, resolveDataFileInside(headerPath, n));
   return names;
 }
 
@@ -309,9 +317,12 @@ std::string gzipProblem(const std::string& m) {
   return "compressed data is corrupt (zlib: " + m + ")";
 }
 
-void verifyGzipFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+void verifyGzipFile(const std::string& path) { verifyGzipStream(path, path, 0); }
+
+void verifyGzipStream(const std::string& path, const std::string& source, uint64_t offset) {
+  std::ifstream in(source, std::ios::binary);
   if (!in) throw inputError(path, "cannot be opened for reading");
+  in.seekg(static_cast<std::streamoff>(offset));
   z_stream zs{};
   if (inflateInit2(&zs, 15 + 16) != Z_OK) throw inputError(path, "zlib could not be initialised");
   std::vector<unsigned char> input(1 << 20), output(1 << 20);
@@ -413,6 +424,37 @@ void verifyMetaImageCompressedData(const std::string& path, uint64_t expectedByt
   if (r != Z_STREAM_END || produced != expectedBytes)
     throw inputError(path, "compressed voxel data decompresses to " + std::to_string(produced) + " of " +
                                std::to_string(expectedBytes) + " bytes: the file is truncated or corrupt");
+}
+
+void verifyNrrdCompressedData(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw inputError(path, "cannot be opened for reading");
+  std::string line, encoding, dataFile;
+  size_t total = 0;
+  bool blank = false;
+  while (total < (1u << 20) && std::getline(in, line)) {
+    total += line.size() + 1;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) {
+      blank = true;
+      break;
+    }
+    const std::string l = lower(line);
+    if (l.rfind("encoding:", 0) == 0) encoding = trim(l.substr(9));
+    if (l.rfind("data file:", 0) == 0) dataFile = trim(line.substr(10));
+    if (l.rfind("datafile:", 0) == 0) dataFile = trim(line.substr(9));
+  }
+  if (encoding != "gzip" && encoding != "gz") return;
+  if (dataFile.empty()) {
+    if (!blank) throw inputError(path, "has no voxel data after its header");
+    verifyGzipStream(path, path, static_cast<uint64_t>(in.tellg()));
+    return;
+  }
+  std::istringstream tokens(dataFile);
+  std::vector<std::string> parts;
+  for (std::string t; tokens >> t;) parts.push_back(t);
+  if (lower(dataFile).rfind("list", 0) == 0 || (parts.size() >= 4 && parts[0].find('%') != std::string::npos)) return;
+  verifyGzipStream(path, resolveDataFileInside(path, dataFile), 0);
 }
 
 // ---------------------------------------------------------------------------

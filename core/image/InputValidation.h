@@ -28,6 +28,10 @@ std::string resolveDataFileInside(const std::string& headerPath, const std::stri
 // Decompresses a whole gzip file (all members) without keeping it, checking
 // every member's CRC and size trailer. Throws on a mismatch or a missing trailer.
 void verifyGzipFile(const std::string& path);
+// The same for a gzip stream starting at `offset` in `source` (errors name `path`).
+void verifyGzipStream(const std::string& path, const std::string& source, uint64_t offset);
+// A NRRD with gzip encoding: its stream (attached, or one data file) must be whole.
+void verifyNrrdCompressedData(const std::string& path);
 // Maps zlib's message for a failed gzip read to the problem reported to users.
 std::string gzipProblem(const std::string& zlibMessage);
 

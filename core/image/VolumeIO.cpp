@@ -504,6 +504,7 @@ Volume readVolume(const std::string& path, const ReadOptions& options, const Pro
                           readNiftiVoxelsDirect(path, info, volume, progress);
       if (!direct && info.format == "NIfTI" && isGzipFile(path)) verifyGzipFile(path);
       if (!direct && info.format == "MetaImage") verifyMetaImageCompressedData(path, io->GetImageSizeInBytes());
+      if (!direct && info.format == "NRRD") verifyNrrdCompressedData(path);
       if (!direct)
         volume = dispatchPixelType(info.pixelType, [&](auto v) { return readWith<decltype(v)>(path, io); });
     } catch (const itk::ExceptionObject& e) {
