@@ -56,12 +56,11 @@ ldd "$STAGE/usr/bin/nephro3d-engine" | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {
 : >"$OUT/owners.txt"
 while read -r lib; do
   real=$(readlink -f "$lib")
-  for f in "$lib" "$real"; do
-    # /lib is /usr/lib on bookworm (merged /usr): copy under usr/.
-    dest=$ROOT/usr${f#/usr}
-    mkdir -p "$(dirname "$dest")"
-    [ -e "$dest" ] || cp -a "$f" "$dest"
-  done
+  # The file itself at the path the loader asked for (links through /etc/alternatives resolved);
+  # /lib is /usr/lib on bookworm (merged /usr): copy under usr/.
+  dest=$ROOT/usr${lib#/usr}
+  mkdir -p "$(dirname "$dest")"
+  [ -e "$dest" ] || cp -L "$lib" "$dest"
   echo "$real" >>"$OUT/owners.txt"
 done <"$OUT/libs.txt"
 # Owners in one dpkg query (files are listed under /lib or /usr/lib: ask for both spellings).
