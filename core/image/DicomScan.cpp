@@ -152,6 +152,18 @@ class Walker {
       fail("has a damaged item tag " + hexTag(g, e));
       return false;
     }
+    // Elements of a data set come in ascending tag order; a file that breaks
+    // the order is damaged (and sends other parsers astray).
+    if (stack_.empty()) {
+      const uint32_t tag = uint32_t(g) << 16 | e;
+      if (haveLast_ && tag <= lastTag_) {
+        fail("is damaged: element " + hexTag(g, e) + " follows " + hexTag(uint16_t(lastTag_ >> 16), uint16_t(lastTag_)) +
+             " out of order");
+        return false;
+      }
+      haveLast_ = true;
+      lastTag_ = tag;
+    }
     char vr[3] = {0, 0, 0};
     uint32_t len;
     size_t header;
@@ -253,6 +265,8 @@ class Walker {
   size_t n_;
   DicomFileScan& out_;
   std::vector<Container> stack_;
+  uint32_t lastTag_ = 0;
+  bool haveLast_ = false;
 };
 
 }  // namespace

@@ -45,7 +45,7 @@ for r in $readers; do
   cp -n "$work/seeds/$r"/* "$corpus/" 2> /dev/null
   log=$work/$r.log
   start=$(date +%s)
-  (cd "$work" && timeout --kill-after=30 $((seconds + 120)) "$build/fuzz/fuzz_$r" "$corpus" \
+  (cd "$work" && ASAN_OPTIONS=detect_leaks=0 timeout --kill-after=30 $((seconds + 120)) "$build/fuzz/fuzz_$r" "$corpus" \
      -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -malloc_limit_mb=4096 \
      -artifact_prefix="$work/artifacts/$r-" -print_final_stats=1 -close_fd_mask=3 -detect_leaks=0 > "$log" 2>&1)
   rc=$?

@@ -39,6 +39,7 @@ struct Measured {
 Measured runMeasured(const std::vector<std::string>& args, const std::string& log) {
   Measured m;
   const auto t0 = Clock::now();
+  std::fflush(stdout);  // the child must not repeat what is still buffered
   const pid_t pid = fork();
   if (pid == 0) {
     FILE* f = std::freopen(log.c_str(), "w", stdout);
