@@ -26,6 +26,8 @@ PACKAGES=(
   slurm-wlm munge
   # packages: Debian packages (CPack, dpkg-shlibdeps), man pages from --help, the engine container's root
   dpkg-dev help2man debootstrap
+  # hostile-input tests: strace proves no file outside the input's folder is opened
+  strace
 )
 
 missing=()

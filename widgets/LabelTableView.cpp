@@ -82,6 +82,7 @@ void LabelTableView::setLabelModel(LabelTableModel* model) {
   setTextElideMode(Qt::ElideMiddle);
   h->setSectionResizeMode(LabelTableModel::Opacity, QHeaderView::ResizeToContents);
   h->setSectionResizeMode(LabelTableModel::VolumeMl, QHeaderView::ResizeToContents);
+  h->setSectionResizeMode(LabelTableModel::ChangeMl, QHeaderView::ResizeToContents);
   h->resizeSection(LabelTableModel::Visible, 26);
   h->resizeSection(LabelTableModel::Color, 34);
   connect(selectionModel(), &QItemSelectionModel::selectionChanged, this,
@@ -93,6 +94,16 @@ void LabelTableView::setLabelModel(LabelTableModel* model) {
     for (int r = 0; r < model_->rowCount(); ++r) layers.insert(model_->rowAt(r).layerId);
     setColumnHidden(LabelTableModel::LayerName, layers.size() < 2);
   });
+  // The change column appears with the first edit, so unedited layers leave the names their width.
+  auto showChange = [this] {
+    bool any = false;
+    for (int r = 0; r < model_->rowCount() && !any; ++r)
+      any = !model_->index(r, LabelTableModel::ChangeMl).data().toString().isEmpty();
+    setColumnHidden(LabelTableModel::ChangeMl, !any);
+  };
+  connect(model, &QAbstractItemModel::modelReset, this, showChange);
+  connect(model, &QAbstractItemModel::dataChanged, this, showChange);
+  showChange();
 }
 
 std::vector<std::pair<int, int>> LabelTableView::selectedLabels() const {

@@ -138,6 +138,7 @@ class MainWindow : public QMainWindow {
   widgets::WorkspaceModel* workspace_;
   std::array<viewers::SliceView*, 3> slices_{};
   viewers::MeshView* meshView_ = nullptr;
+  QWidget* meshPanel_ = nullptr;
   std::array<QWidget*, 4> viewFrames_{};
   QWidget* viewArea_ = nullptr;
   QGridLayout* viewGrid_ = nullptr;

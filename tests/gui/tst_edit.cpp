@@ -21,6 +21,7 @@
 #include "edit/ReviewState.h"
 #include "gui/MainWindow.h"
 #include "gui/Style.h"
+#include "gui/WorkspacePresenter.h"
 #include "image/VolumeIO.h"
 #include "phantom/Phantom.h"
 #include "widgets/edit/EditPanel.h"
@@ -103,6 +104,13 @@ void EditWindowTest::correctsReviewsAndHandsOffACase() {
   gui::MainWindow window(std::move(prefs));
   window.resize(1600, 1000);
   window.show();
+  // Leaving a case with edited layers asks first (the workspace's unsaved-layers question); the
+  // correction is saved as its own version before the test steps on, so it answers Discard.
+  int prompts = 0;
+  window.workspacePresenter()->setPrompt([&](const QString&, const QString&, bool) {
+    ++prompts;
+    return gui::WorkspacePresenter::Answer::Discard;
+  });
   QVERIFY(QTest::qWaitForWindowExposed(&window));
   widgets::EditPresenter* edit = window.editPresenter();
   QVERIFY(edit);
@@ -334,7 +342,9 @@ void EditWindowTest::correctsReviewsAndHandsOffACase() {
   QCOMPARE(state.current.reviewer, std::string("Dr Test"));
   QCOMPARE(state.current.comment, std::string("tumour leak removed"));
   QVERIFY(review->cases()[0].masks.front().find("corrected-1") != std::string::npos);
+  const int promptsBefore = prompts;
   QVERIFY(review->stepCase(true));
+  QCOMPARE(prompts, promptsBefore + 1);  // the edited layer was not dropped without a question
   QCOMPARE(*review->currentCase(), size_t(1));
   QVERIFY(!review->stepCase(true));  // no other case needs review
   QTRY_VERIFY_WITH_TIMEOUT(!window.busy() && window.workspace()->layers().size() == 1 &&
