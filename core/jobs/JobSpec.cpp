@@ -1,5 +1,6 @@
 #include "jobs/JobSpec.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -257,6 +258,23 @@ std::vector<StageSpec> planStages(const JobSpec& spec) {
   if (spec.mesh) stages.push_back({StageKind::Mesh, {}, {}});
   stages.push_back({StageKind::Report, {}, {}});
   return stages;
+}
+
+std::string jobErrorCode(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::Usage: return "bad_request";
+    case ErrorKind::Input: return "bad_input";
+    case ErrorKind::Model: return "model";
+    case ErrorKind::Output: return "output";
+    case ErrorKind::Cancelled: return "cancelled";
+    case ErrorKind::Internal: return "internal";
+  }
+  return "internal";
+}
+
+std::string jobErrorText(std::string what) {
+  std::replace(what.begin(), what.end(), '\n', ' ');
+  return what;
 }
 
 }  // namespace nephro::jobs

@@ -80,4 +80,10 @@ struct StageSpec {
 
 std::vector<StageSpec> planStages(const JobSpec& spec);
 
+// The job JSON's error code for an engine error kind ("bad_input", "model", ...), shared by the
+// local scheduler and the queue worker so both report failures alike.
+std::string jobErrorCode(ErrorKind kind);
+// An engine error as the job's one-line error text.
+std::string jobErrorText(std::string what);
+
 }  // namespace nephro::jobs

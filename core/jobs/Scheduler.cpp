@@ -12,23 +12,6 @@ namespace {
 
 bool isOutOfMemory(const std::string& what) { return what.find("out of memory") != std::string::npos; }
 
-std::string errorCodeOf(ErrorKind k) {
-  switch (k) {
-    case ErrorKind::Usage: return "bad_request";
-    case ErrorKind::Input: return "bad_input";
-    case ErrorKind::Model: return "model";
-    case ErrorKind::Output: return "output";
-    case ErrorKind::Cancelled: return "cancelled";
-    case ErrorKind::Internal: return "internal";
-  }
-  return "internal";
-}
-
-std::string oneLine(std::string s) {
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  return s;
-}
-
 }  // namespace
 
 Scheduler::Scheduler(Spool& spool, StageRunner& runner, SchedulerOptions options, SchedulerObserver* observer)
@@ -278,8 +261,8 @@ void Scheduler::workerLoop(Worker& w) {
       }
       artifacts = spool_.stageArtifacts(id, folder);
     } catch (const Error& ex) {
-      error = oneLine(ex.what());
-      code = errorCodeOf(ex.kind());
+      error = jobErrorText(ex.what());
+      code = jobErrorCode(ex.kind());
       if (ex.kind() == ErrorKind::Cancelled) outcome = Outcome::Cancelled;
       else if (ex.kind() == ErrorKind::Input || ex.kind() == ErrorKind::Usage || ex.kind() == ErrorKind::Model)
         outcome = Outcome::Permanent;
@@ -290,7 +273,7 @@ void Scheduler::workerLoop(Worker& w) {
       code = "internal";
       outcome = device == "cuda" ? Outcome::OutOfMemory : Outcome::Transient;
     } catch (const std::exception& ex) {
-      error = oneLine(ex.what());
+      error = jobErrorText(ex.what());
       code = "internal";
       outcome = (device == "cuda" && isOutOfMemory(error)) ? Outcome::OutOfMemory : Outcome::Transient;
     }

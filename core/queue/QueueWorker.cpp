@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/Error.h"
+#include "jobs/JobSpec.h"
 #include "jobs/Spool.h"
 #include "queue/StageMessage.h"
 
@@ -19,23 +20,6 @@ namespace fs = std::filesystem;
 
 namespace nephro::queue {
 namespace {
-
-std::string errorCodeOf(ErrorKind k) {
-  switch (k) {
-    case ErrorKind::Usage: return "bad_request";
-    case ErrorKind::Input: return "bad_input";
-    case ErrorKind::Model: return "model";
-    case ErrorKind::Output: return "output";
-    case ErrorKind::Cancelled: return "cancelled";
-    case ErrorKind::Internal: return "internal";
-  }
-  return "internal";
-}
-
-std::string oneLine(std::string s) {
-  std::replace(s.begin(), s.end(), '\n', ' ');
-  return s;
-}
 
 double secondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -120,7 +104,7 @@ void QueueWorker::handle(QueueMessage& message) {
   try {
     sm = stageMessageFromJson(nlohmann::json::parse(data));
   } catch (const std::exception& e) {
-    log(std::string("terminated an unreadable message on ") + message.subject() + ": " + oneLine(e.what()));
+    log(std::string("terminated an unreadable message on ") + message.subject() + ": " + jobs::jobErrorText(e.what()));
     message.term();
     return;
   }
@@ -183,15 +167,15 @@ void QueueWorker::handle(QueueMessage& message) {
     return;
   } catch (const Error& e) {
     kind = e.kind();
-    error = oneLine(e.what());
+    error = jobs::jobErrorText(e.what());
   } catch (const std::bad_alloc&) {
     error = "out of memory";
   } catch (const std::exception& e) {
-    error = oneLine(e.what());
+    error = jobs::jobErrorText(e.what());
   }
 
   const bool permanent = kind == ErrorKind::Input || kind == ErrorKind::Usage || kind == ErrorKind::Model;
-  result.update({{"state", "failed"}, {"code", errorCodeOf(kind)}, {"error", error}, {"seconds", secondsSince(t0)}});
+  result.update({{"state", "failed"}, {"code", jobs::jobErrorCode(kind)}, {"error", error}, {"seconds", secondsSince(t0)}});
   try {
     if (permanent) {
       putResult(key, result);
@@ -201,7 +185,7 @@ void QueueWorker::handle(QueueMessage& message) {
     }
     if (delivery >= static_cast<uint64_t>(std::max(1, client_.settings().maxDeliver))) {
       const std::string suffix = message.subject().substr(std::min(message.subject().size(), client_.settings().subjectPrefix.size()));
-      const nlohmann::json dead{{"message", nlohmann::json::parse(data)}, {"error", error}, {"code", errorCodeOf(kind)},
+      const nlohmann::json dead{{"message", nlohmann::json::parse(data)}, {"error", error}, {"code", jobs::jobErrorCode(kind)},
                                 {"deliveries", delivery}, {"worker", options_.name}, {"subject", message.subject()}};
       const auto tp = std::chrono::steady_clock::now();
       for (;;) {
@@ -223,7 +207,7 @@ void QueueWorker::handle(QueueMessage& message) {
     message.nak(delayMs);
     log("failed " + what + " (delivery " + std::to_string(delivery) + ", retried): " + error);
   } catch (const std::exception& e) {
-    log("could not report " + what + ": " + oneLine(e.what()) + " (the message will be redelivered)");
+    log("could not report " + what + ": " + jobs::jobErrorText(e.what()) + " (the message will be redelivered)");
   }
 }
 
