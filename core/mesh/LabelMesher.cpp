@@ -330,21 +330,10 @@ vtkSmartPointer<vtkPolyData> smooth(vtkPolyData* surface, double s) {
 }
 
 double enclosedVolume(vtkPolyData* surface) {
-  vtkCellArray* polys = surface->GetPolys();
-  if (!polys) return 0.0;
-  vtkIdType npts;
-  const vtkIdType* ids;
-  double a[3], b[3], c[3], sum = 0.0;
-  auto cell = vtk::TakeSmartPointer(polys->NewIterator());
-  for (cell->GoToFirstCell(); !cell->IsDoneWithTraversal(); cell->GoToNextCell()) {
-    cell->GetCurrentCell(npts, ids);
-    for (vtkIdType q = 1; q + 1 < npts; ++q) {
-      surface->GetPoint(ids[0], a);
-      surface->GetPoint(ids[q], b);
-      surface->GetPoint(ids[q + 1], c);
-      sum += a[0] * (b[1] * c[2] - b[2] * c[1]) - a[1] * (b[0] * c[2] - b[2] * c[0]) + a[2] * (b[0] * c[1] - b[1] * c[0]);
-    }
-  }
+  double sum = 0.0;
+  forEachTriangle(surface, [&](const vtkIdType*, const double* a, const double* b, const double* c) {
+    sum += a[0] * (b[1] * c[2] - b[2] * c[1]) - a[1] * (b[0] * c[2] - b[2] * c[0]) + a[2] * (b[0] * c[1] - b[1] * c[0]);
+  });
   return sum / 6.0;
 }
 

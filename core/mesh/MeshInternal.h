@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <vtkCellArray.h>
+#include <vtkCellArrayIterator.h>
 #include <vtkImageData.h>
 #include <vtkPolyData.h>
 #include <vtkSmartPointer.h>
@@ -84,5 +86,27 @@ vtkSmartPointer<vtkPolyData> correctVolume(vtkPolyData* surface, double targetVo
 // Distance from every vertex of `from` to the surface `to` (both in the same
 // index space), measured after mapping both through `matrix` into millimetres.
 SurfaceDistance surfaceDistance(vtkPolyData* from, vtkPolyData* to, const std::array<double, 16>& matrix);
+
+// Calls f(ids[3], a, b, c) for every triangle of the surface's polygons (fanned), with the point ids
+// and coordinates; the one walk over a mesh's triangles that volume and normal code share.
+template <class F>
+void forEachTriangle(vtkPolyData* surface, F&& f) {
+  vtkCellArray* polys = surface->GetPolys();
+  if (!polys) return;
+  vtkIdType npts;
+  const vtkIdType* ids;
+  double a[3], b[3], c[3];
+  auto cell = vtk::TakeSmartPointer(polys->NewIterator());
+  for (cell->GoToFirstCell(); !cell->IsDoneWithTraversal(); cell->GoToNextCell()) {
+    cell->GetCurrentCell(npts, ids);
+    for (vtkIdType q = 1; q + 1 < npts; ++q) {
+      surface->GetPoint(ids[0], a);
+      surface->GetPoint(ids[q], b);
+      surface->GetPoint(ids[q + 1], c);
+      const vtkIdType tri[3] = {ids[0], ids[q], ids[q + 1]};
+      f(tri, a, b, c);
+    }
+  }
+}
 
 }  // namespace nephro::mesh_internal

@@ -26,26 +26,14 @@ std::vector<double> vertexNormals(vtkPolyData* surface, double* areaOut) {
   const vtkIdType n = surface->GetNumberOfPoints();
   std::vector<double> normals(static_cast<size_t>(3 * n), 0.0);
   double area = 0.0;
-  vtkCellArray* polys = surface->GetPolys();
-  if (!polys) return normals;
-  vtkIdType npts;
-  const vtkIdType* ids;
-  double a[3], b[3], c[3];
-  auto cell = vtk::TakeSmartPointer(polys->NewIterator());
-  for (cell->GoToFirstCell(); !cell->IsDoneWithTraversal(); cell->GoToNextCell()) {
-    cell->GetCurrentCell(npts, ids);
-    for (vtkIdType q = 1; q + 1 < npts; ++q) {
-      surface->GetPoint(ids[0], a);
-      surface->GetPoint(ids[q], b);
-      surface->GetPoint(ids[q + 1], c);
-      const double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]};
-      const double v[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
-      const double x[3] = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
-      area += 0.5 * std::sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
-      for (const vtkIdType id : {ids[0], ids[q], ids[q + 1]})
-        for (int d = 0; d < 3; ++d) normals[static_cast<size_t>(3 * id + d)] += x[d];
-    }
-  }
+  forEachTriangle(surface, [&](const vtkIdType* tri, const double* a, const double* b, const double* c) {
+    const double u[3] = {b[0] - a[0], b[1] - a[1], b[2] - a[2]};
+    const double v[3] = {c[0] - a[0], c[1] - a[1], c[2] - a[2]};
+    const double x[3] = {u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]};
+    area += 0.5 * std::sqrt(x[0] * x[0] + x[1] * x[1] + x[2] * x[2]);
+    for (int k = 0; k < 3; ++k)
+      for (int d = 0; d < 3; ++d) normals[static_cast<size_t>(3 * tri[k] + d)] += x[d];
+  });
   for (vtkIdType id = 0; id < n; ++id) {
     double* nv = &normals[static_cast<size_t>(3 * id)];
     const double len = std::sqrt(nv[0] * nv[0] + nv[1] * nv[1] + nv[2] * nv[2]);
