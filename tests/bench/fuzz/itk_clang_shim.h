@@ -3,7 +3,9 @@
 // under clang; clang is GCC-compatible for everything ITK's headers use, so
 // the detection is run once as GCC, then clang's own macros come back.
 #pragma once
-#if defined(__clang__) && defined(__cplusplus)
+// Guarded by __has_include: CMake's compiler checks and sources without ITK's
+// include path see nothing.
+#if defined(__clang__) && defined(__cplusplus) && __has_include(<itk_compiler_detection.h>)
 #pragma push_macro("__GNUC__")
 #pragma push_macro("__GNUC_MINOR__")
 #pragma clang diagnostic push
