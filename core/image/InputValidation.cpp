@@ -178,6 +178,20 @@ void validateNiftiHeader(const std::string& path, const unsigned char* bytes, si
     if (!std::isfinite(v)) throw inputError(path, "header has a non-finite value (NaN or Inf) in its sform");
   if (qformCode < 0 || sformCode < 0)
     throw inputError(path, "header has a negative qform_code or sform_code");
+  // ITK derives the orientation with a single-precision SVD that never ends on
+  // subnormal entries, and no scanner places a voxel 1e38 mm away: refuse
+  // magnitudes outside 1e-20..1e7 mm in the transform that will be used.
+  const auto implausible = [](double v) { return v != 0.0 && (std::abs(v) < 1e-20 || std::abs(v) > 1e7); };
+  for (int i = 1; i <= std::min<int64_t>(3, dim[0]); ++i)
+    if (implausible(pixdim[i]))
+      throw inputError(path, "header has an implausible voxel spacing (pixdim[" + std::to_string(i) + "] = " +
+                                 num(pixdim[i]) + ")");
+  if (qformCode > 0)
+    for (double v : q)
+      if (implausible(v)) throw inputError(path, "header's qform has an implausible value (" + num(v) + ")");
+  if (sformCode > 0)
+    for (double v : s)
+      if (implausible(v)) throw inputError(path, "header's sform has an implausible value (" + num(v) + ")");
   if (qformCode > 0 && q[0] * q[0] + q[1] * q[1] + q[2] * q[2] > 1.0 + 1e-4)
     throw inputError(path, "header's qform quaternion is not a rotation (b^2+c^2+d^2 > 1)");
   if (sformCode > 0) {
@@ -201,6 +215,20 @@ void validateNiftiFile(const std::string& path) {
   // A small file decompresses whole on the first read: its CRC is checked here.
   if (got < 348 && err != Z_OK && err != Z_BUF_ERROR) throw inputError(path, gzipProblem(msg));
   validateNiftiHeader(path, hdr, got > 0 ? static_cast<size_t>(got) : 0);
+  // An uncompressed single file must hold the offset it names.
+  if (got >= 348 && !endsWith(lower(path), ".gz")) {
+    int32_t size;
+    std::memcpy(&size, hdr, 4);
+    const bool v2 = size == 540 || swap32(size) == 540;
+    const bool swap = size != 348 && size != 540;
+    const HeaderBytes h{hdr, static_cast<size_t>(got), swap};
+    const double voxOffset = v2 ? double(h.get<int64_t>(168)) : h.get<float>(108);
+    std::error_code ec;
+    const auto fileSize = fs::file_size(path, ec);
+    if (!ec && hdr[v2 ? 5 : 345] == '+' && voxOffset > double(fileSize))
+      throw inputError(path, "is truncated: its voxel data would start at byte " + num(voxOffset) + " of a " +
+                                 std::to_string(fileSize) + "-byte file");
+  }
 }
 
 }  // namespace
