@@ -34,6 +34,16 @@ bool isVrChars(const unsigned char* p) {
   return p[0] >= 'A' && p[0] <= 'Z' && p[1] >= 'A' && p[1] <= 'Z';
 }
 
+// The value representations of PS3.5 6.2; GDCM asserts on any other.
+bool isKnownVr(const char* vr) {
+  static const char* known[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT",
+                                "OB", "OD", "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST",
+                                "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV"};
+  for (const char* k : known)
+    if (vr[0] == k[0] && vr[1] == k[1]) return true;
+  return false;
+}
+
 std::string trimValue(const unsigned char* p, size_t n) {
   std::string s(reinterpret_cast<const char*>(p), n);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
@@ -174,6 +184,10 @@ class Walker {
       }
       vr[0] = static_cast<char>(d_[pos + 4]);
       vr[1] = static_cast<char>(d_[pos + 5]);
+      if (!isKnownVr(vr)) {
+        fail("has a damaged element " + hexTag(g, e) + " (unknown value representation \"" + vr + "\")");
+        return false;
+      }
       if (longLengthVr(vr)) {
         if (pos + 12 > n_) {
           fail("is truncated inside the element " + hexTag(g, e));
