@@ -66,6 +66,7 @@ class MaskLabelsTest : public QObject {
   void dialogChoicesAreTheCommandLinesOptions();
   void plainArteryMaskGetsItsName();
   void totalSegmentatorNumberingGetsNames();
+  void datasetJsonAndTableFileNameTheValues();
   void badMappingShowsTheEnginesError();
 
  private:
@@ -157,6 +158,29 @@ void MaskLabelsTest::totalSegmentatorNumberingGetsNames() {
   QCOMPARE(layer->voxelCount(totalSegmentatorTable().findByName("kidney_left")->value),
            int64_t(std::count(phantom_.labels.data<uint8_t>(),
                               phantom_.labels.data<uint8_t>() + phantom_.labels.voxelCount(), uint8_t(pl::KidneyLeft))));
+}
+
+void MaskLabelsTest::datasetJsonAndTableFileNameTheValues() {
+  gui::MainWindow window(std::make_unique<widgets::Preferences>(QString::fromStdString(dir_ + "/d.ini")));
+  window.show();
+  openStudy(window);
+  const std::string dataset = dir_ + "/dataset.json";
+  writeFileAtomically(dataset, R"({"channel_names": {"0": "CT"}, "labels": {"background": 0, "artery": 1}, "numTraining": 1,
+                                   "file_ending": ".nii.gz"})");
+  const std::string ctbl = dir_ + "/colours.txt";
+  writeFileAtomically(ctbl, "# value name r g b a\n0 background 0 0 0 0\n1 Artery 216 101 79 255\n");
+  const QString plain = QString::fromStdString(dir_ + "/plain_artery.nii.gz");
+  // As the dialog gives them: the dataset and the table file both as --label-table.
+  for (const std::string& file : {dataset, ctbl}) {
+    const size_t before = window.workspace()->layers().size();
+    window.studyPresenter()->openStudy({{plain, widgets::FileRole::Mask}}, {{}, file, {}});
+    QTRY_VERIFY_WITH_TIMEOUT(window.workspace()->layers().size() == before + 1, 60000);
+    QVERIFY(waitIdle(window));
+    const widgets::Layer& layer = window.workspace()->layers().back();
+    QVERIFY2(layer.table.find(1), file.c_str());
+    QCOMPARE(layer.table.find(1)->name, std::string("artery"));
+  }
+  QVERIFY(!window.errorBanner()->isVisible());
 }
 
 void MaskLabelsTest::badMappingShowsTheEnginesError() {
