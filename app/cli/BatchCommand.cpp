@@ -21,6 +21,7 @@ struct BatchCommandOptions {
   std::string device = "auto";
   std::string shard;  // "I/N"
   int threads = 0;
+  bool allowGaps = false;
   bool quiet = false;
   CaseStepOptions steps;
 };
@@ -40,6 +41,7 @@ void runBatchCommand(const BatchCommandOptions& o) {
                   : o.device == "cuda" ? inference::DeviceChoice::Cuda
                                        : inference::DeviceChoice::Auto;
   bo.run.threads = o.threads;
+  bo.allowGaps = o.allowGaps;
   const bool quiet = o.quiet;
   pipeline::BatchSummary s = pipeline::runBatch(o.batch[0], o.batch[1], bo, progress, [quiet](const std::string& line) {
     if (quiet) return;
@@ -71,6 +73,10 @@ RegisterCommand reg(90, [](CLI::App& root) {
                   "With --batch: run only shard I of N (0-based): the cases k of IN's sorted list with k mod N = I; "
                   "writes OUT/summary.shard-I-of-N.csv (merge with nephro3d batch-summary OUT)")
       ->type_name("I/N")
+      ->needs(batch);
+  root.add_flag("--allow-gaps", o->allowGaps,
+                "With --batch: DICOM phases with missing slices are interpolated onto a uniform grid (recorded in "
+                "provenance.json) instead of failing the case")
       ->needs(batch);
   o->steps.addTo(&root, batch);
   if (!root.get_option_no_throw("--threads"))

@@ -25,6 +25,7 @@ struct RunOptions {
   std::string device = "auto";
   int threads = 0;
   bool plainNetwork = false;
+  bool allowGaps = false;
   bool quiet = false;
   CaseStepOptions steps;
 };
@@ -35,6 +36,7 @@ void runCase(const RunOptions& o) {
   if (o.caseDir.empty() == o.phaseFiles.empty())
     throw usageError("run needs either --case DIR or the phase images (--image-a/--image-p/--image-d)");
   pipeline::Case c = o.caseDir.empty() ? pipeline::Case::fromFiles(o.phaseFiles) : pipeline::Case::fromFolder(o.caseDir);
+  c.setAllowGaps(o.allowGaps);
   const std::string caseName = o.caseDir.empty() ? o.phaseFiles.begin()->second : o.caseDir;
   std::vector<std::string> models;
   for (const auto& item : o.models) {
@@ -88,6 +90,8 @@ RegisterCommand reg(41, [](CLI::App& root) {
   sub->add_option("--threads", o->threads, "CPU threads (default: all cores)")->check(CLI::Range(0, 1024));
   sub->add_flag("--plain-network", o->plainNetwork,
                 "Run networks as nnU-Net does (one tile per call, not optimised): bit-identical logits, slower on CPU");
+  sub->add_flag("--allow-gaps", o->allowGaps,
+                "DICOM phases: interpolate missing slices onto a uniform grid (recorded in provenance.json) instead of refusing");
   o->steps.addTo(sub);
   sub->add_flag("--quiet,-q", o->quiet, "No progress output");
   sub->callback([o] { runCase(*o); });

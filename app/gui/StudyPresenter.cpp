@@ -7,6 +7,7 @@
 
 #include "common/Error.h"
 #include "gui/MainWindow.h"
+#include "gui/MaskLabelsDialog.h"
 #include "gui/StudyImportDialog.h"
 #include "gui/WorkspacePresenter.h"
 #include "image/VolumeIO.h"
@@ -34,7 +35,7 @@ bool StudyPresenter::closeStudy() {
   return true;
 }
 
-void StudyPresenter::openStudy(const std::vector<widgets::StudyFile>& files) {
+void StudyPresenter::openStudy(const std::vector<widgets::StudyFile>& files, const MaskLabelChoice& labels) {
   std::vector<widgets::StudyFile> wanted;
   for (const auto& f : files)
     if (f.role != widgets::FileRole::Ignore) wanted.push_back(f);
@@ -52,7 +53,7 @@ void StudyPresenter::openStudy(const std::vector<widgets::StudyFile>& files) {
   auto* job = new BackgroundJob(tr("Reading study"), window_);
   QPointer<StudyPresenter> self(this);
   const int generation = generation_;
-  window_->startJob(job, [self, wanted, generation](const Progress& progress) {
+  window_->startJob(job, [self, wanted, generation, labels](const Progress& progress) {
     const double share = 1.0 / double(wanted.size());
     for (size_t i = 0; i < wanted.size(); ++i) {
       progress.throwIfCancelled();
@@ -74,12 +75,14 @@ void StudyPresenter::openStudy(const std::vector<widgets::StudyFile>& files) {
         LabelTable table;
         if (f.path.endsWith(".seg.nrrd", Qt::CaseInsensitive)) {
           std::tie(mask, table) = readSegNrrd(path);
+          if (!labels.isDefault()) table = labelTableForOpenedMask(path, labels);
         } else {
+          // A bad mapping fails before the voxels are read.
+          table = labelTableForOpenedMask(path, labels);
           mask = readVolume(path, {}, sub);
           if (!isIntegerType(mask.pixelType())) throw inputError(path, "is not an integer label map");
-          table = LabelTable::hasSidecar(path) ? LabelTable::readSidecar(path) : LabelTable{};
-          if (!table.empty()) table.checkCovers(mask, path);
         }
+        if (!table.empty()) table.checkCovers(mask, path);
         const QString name = widgets::imageBaseName(f.path);
         widgets::postToGui(self, [self, mask, table, name, f, generation] {
           if (self->generation_ != generation) return;
@@ -193,9 +196,13 @@ void StudyPresenter::openMaskDialog() {
   const QStringList files = QFileDialog::getOpenFileNames(
       window_, tr("Open mask layers"), QString(),
       tr("Label maps (*.seg.nrrd *.nii *.nii.gz *.nrrd *.mha);;All files (*)"));
+  if (files.isEmpty()) return;
+  // What the values mean: the case schema unless the mask comes from another tool.
+  MaskLabelsDialog labels(window_);
+  if (labels.exec() != QDialog::Accepted) return;
   std::vector<widgets::StudyFile> masks;
   for (const QString& f : files) masks.push_back({f, widgets::FileRole::Mask});
-  openStudy(masks);
+  openStudy(masks, labels.choice());
 }
 
 }  // namespace nephro::gui

@@ -8,6 +8,7 @@
 #include <QStringList>
 #include <vector>
 
+#include "gui/MaskLabelsDialog.h"
 #include "widgets/BackgroundJob.h"
 #include "widgets/StudyFiles.h"
 
@@ -22,7 +23,8 @@ class StudyPresenter : public QObject {
 
   // Reads the files in the background, each as the role says; masks get meshes.
   // A new set of phases first asks about unsaved layers of the current study.
-  void openStudy(const std::vector<widgets::StudyFile>& files);
+  // `labels` says what the masks' values mean (as --labels / --label-table).
+  void openStudy(const std::vector<widgets::StudyFile>& files, const MaskLabelChoice& labels = {});
   // Asks what each file is, then opens them (a workspace or run folder opens as a workspace).
   void openPaths(const QStringList& paths);
   widgets::BackgroundJob* buildMeshes(int layerId);

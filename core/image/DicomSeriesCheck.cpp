@@ -134,6 +134,11 @@ DicomSeriesPlan planDicomSeries(const std::string& folder, const std::string& wa
 
   DicomSeriesPlan plan;
   plan.uid = uid;
+  plan.rows = first.rows;
+  plan.columns = first.columns;
+  plan.bitsAllocated = first.bitsAllocated;
+  plan.samplesPerPixel = first.samplesPerPixel;
+  plan.pixelSpacing = first.pixelSpacing;
   for (const auto& [z, i] : order) {
     plan.positions.push_back(z);
     plan.files.push_back(files[i].path);

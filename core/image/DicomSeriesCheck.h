@@ -4,6 +4,7 @@
 // on a uniform grid (within kSliceSpacingTolerance). Missing slices are
 // refused with where they are, or, when allowed, filled by interpolation
 // between their neighbours onto the uniform grid.
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,6 +37,10 @@ struct DicomSeriesPlan {
   int64_t gridSlices = 0;          // slices of the uniform grid
   int64_t missing = 0;             // gridSlices - files.size()
   std::string note;                // set when missing slices are to be filled
+  // The slices' size and pixel format as their headers say (for estimates made
+  // before any pixel data is read).
+  int rows = 0, columns = 0, bitsAllocated = 0, samplesPerPixel = 1;
+  std::array<double, 2> pixelSpacing{0, 0};  // mm between rows, between columns
 };
 
 // Selects the series (`wantedUid`, or the only one) and checks it. Throws an

@@ -66,8 +66,11 @@ std::vector<std::string> findCaseFolders(const std::string& inputDir) {
   for (const auto& entry : fs::directory_iterator(inputDir, ec)) {
     if (!entry.is_directory() || entry.path().filename().string().rfind('.', 0) == 0) continue;
     bool hasPhase = false;
-    for (const auto& f : fs::directory_iterator(entry.path(), ec))
-      if (f.is_regular_file() && !phaseOfFileName(f.path().filename().string()).empty()) hasPhase = true;
+    for (const auto& f : fs::directory_iterator(entry.path(), ec)) {
+      const std::string name = f.path().filename().string();
+      if (f.is_regular_file() && !phaseOfFileName(name).empty()) hasPhase = true;
+      if (f.is_directory() && name.rfind('.', 0) != 0 && !phaseOfFolderName(name).empty()) hasPhase = true;
+    }
     if (hasPhase) out.push_back(entry.path().string());
   }
   std::sort(out.begin(), out.end());
@@ -106,6 +109,7 @@ BatchSummary runBatch(const std::string& inputDir, const std::string& outputDir,
     } else {
       try {
         Case c = Case::fromFolder(folders[i]);
+        c.setAllowGaps(options.allowGaps);
         std::vector<std::string> models = options.models;
         if (models.empty()) models = modelsAvailableFor(c, run.modelsDirectory);
         if (models.empty()) throw inputError(folders[i], "no registered model can run on its phases (" + join(c.phases(), ",") + ")");

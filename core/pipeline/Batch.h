@@ -20,6 +20,7 @@ struct BatchOptions {
   ModelRunOptions run;
   CaseSteps steps;  // post-processing and meshes after each case's models
   ShardSpec shard;  // run only this shard's cases (BatchShard.h); summary.shard-I-of-N.csv
+  bool allowGaps = false;  // DICOM phases with missing slices: interpolated (in provenance) instead of refused
 };
 
 struct BatchCaseResult {

@@ -29,8 +29,9 @@ bool endsWith(const std::string& s, const std::string& suffix) {
 
 }  // namespace
 
-std::string phaseOfFileName(const std::string& fileName) {
-  const std::string stem = stripImageExtension(fileName);
+std::string phaseOfFileName(const std::string& fileName) { return phaseOfFolderName(stripImageExtension(fileName)); }
+
+std::string phaseOfFolderName(const std::string& stem) {
   if (stem.empty()) return {};
   for (const char* p : kPhaseOrder) {
     const std::string phase(p);
@@ -46,16 +47,28 @@ Case Case::fromFolder(const std::string& folder) {
   if (!fs::is_directory(folder)) throw inputError(folder, "is not a case folder");
   std::vector<fs::path> files;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(folder, ec))
+  std::vector<fs::path> folders;
+  for (const auto& entry : fs::directory_iterator(folder, ec)) {
+    if (entry.path().filename().string().rfind('.', 0) == 0) continue;
     if (entry.is_regular_file()) files.push_back(entry.path());
+    else if (entry.is_directory()) folders.push_back(entry.path());
+  }
   std::sort(files.begin(), files.end());
+  std::sort(folders.begin(), folders.end());
   std::map<std::string, std::string> phases;
   for (const auto& f : files) {
     const std::string phase = phaseOfFileName(f.filename().string());
     if (!phase.empty() && !phases.count(phase)) phases[phase] = f.string();
   }
+  // DICOM series folders for the phases no image file gave.
+  for (const auto& f : folders) {
+    const std::string phase = phaseOfFolderName(f.filename().string());
+    if (!phase.empty() && !phases.count(phase)) phases[phase] = f.string();
+  }
   if (phases.empty())
-    throw inputError(folder, "holds no phase image (expected *_A/_P/_D or *_0000/_0001/_0002 with an image extension)");
+    throw inputError(folder,
+                     "holds no phase image (expected *_A/_P/_D or *_0000/_0001/_0002 with an image extension, or "
+                     "DICOM folders named so)");
   return fromFiles(phases, fs::path(folder).filename().string());
 }
 
@@ -88,8 +101,13 @@ const Volume& Case::phase(const std::string& phase, const Progress& progress) {
   auto it = loaded_.find(phase);
   if (it != loaded_.end()) return it->second;
   const std::string& path = file(phase);
-  Volume v = readVolume(path, {}, progress);
+  ReadOptions options;
+  options.allowGaps = allowGaps_;
+  std::vector<std::string> notes;
+  options.notes = &notes;
+  Volume v = readVolume(path, options, progress);
   ++reads_[phase];
+  if (!notes.empty()) notes_[phase] = std::move(notes);
   return loaded_.emplace(phase, std::move(v)).first->second;
 }
 
@@ -110,6 +128,11 @@ const Volume& Case::phaseOnGridOf(const std::string& phaseName, const std::strin
     out = resampleToGrid(src, ref.geometry(), Interpolation::Linear, src.range().first);
   progress.report(1.0, "resample " + phaseName + " into " + reference);
   return resampled_.emplace(key, std::move(out)).first->second;
+}
+
+std::vector<std::string> Case::phaseNotes(const std::string& phase) const {
+  auto it = notes_.find(phase);
+  return it == notes_.end() ? std::vector<std::string>{} : it->second;
 }
 
 int Case::readCount(const std::string& phase) const {

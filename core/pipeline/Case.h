@@ -6,7 +6,9 @@
 // Phase naming in a case folder (first match wins per phase):
 //   *_A.<ext>, *_P.<ext>, *_D.<ext>   or   A.<ext>, P.<ext>, D.<ext>
 //   nnU-Net style *_0000.<ext> (A), *_0001.<ext> (P), *_0002.<ext> (D)
-// where <ext> is any supported image format (.nii.gz, .nii, .nrrd, .mha, ...).
+// where <ext> is any supported image format (.nii.gz, .nii, .nrrd, .mha, ...),
+// or a DICOM series folder named the same way without an extension (A/, ct_P/,
+// case_0002/); an image file wins over a folder for the same phase.
 #include <map>
 #include <string>
 #include <vector>
@@ -38,15 +40,26 @@ class Case {
   // How many times each phase was read from disk (1 after use, 0 if never needed).
   int readCount(const std::string& phase) const;
 
+  // A DICOM phase with missing slices is refused unless this is set; then the
+  // slices are interpolated onto a uniform grid and phaseNotes() says so.
+  void setAllowGaps(bool allow) { allowGaps_ = allow; }
+  bool allowGaps() const { return allowGaps_; }
+  // What the reader changed in a phase (for provenance); empty when nothing.
+  std::vector<std::string> phaseNotes(const std::string& phase) const;
+
  private:
   std::string name_;
   std::map<std::string, std::string> files_;
   std::map<std::string, Volume> loaded_;
   std::map<std::string, Volume> resampled_;  // key "P@A"
   std::map<std::string, int> reads_;
+  std::map<std::string, std::vector<std::string>> notes_;
+  bool allowGaps_ = false;
 };
 
 // Phase suffix of a file name ("A", "P", "D") or empty.
 std::string phaseOfFileName(const std::string& fileName);
+// Phase of a DICOM series folder's name ("A", "ct_P", "case_0002") or empty.
+std::string phaseOfFolderName(const std::string& folderName);
 
 }  // namespace nephro::pipeline

@@ -1,10 +1,12 @@
 #include "pipeline/CaseMemory.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
 #include "common/Error.h"
 #include "common/MemoryBudget.h"
+#include "image/DicomSeriesCheck.h"
 #include "image/VolumeIO.h"
 #include "inference/ModelRegistry.h"
 
@@ -22,8 +24,18 @@ CaseMemoryEstimate estimateCaseMemory(const Case& c, const std::vector<std::stri
       e.known = false;
       continue;
     }
-    if (std::filesystem::is_directory(path)) {  // a DICOM folder: its size needs the whole series
-      e.known = false;
+    if (std::filesystem::is_directory(path)) {
+      // A DICOM folder: the series check's headers give the grid (missing slices
+      // included when they are to be filled); no pixel data is read.
+      const DicomSeriesPlan plan = planDicomSeries(path, {}, c.allowGaps());
+      Geometry g;
+      g.size = {plan.columns, plan.rows, plan.gridSlices};
+      g.spacing = {plan.pixelSpacing[1] > 0 ? plan.pixelSpacing[1] : 1.0, plan.pixelSpacing[0] > 0 ? plan.pixelSpacing[0] : 1.0,
+                   plan.spacing > 0 ? plan.spacing : 1.0};
+      grids[ph] = g;
+      // Stored integers are read as at least 16 bits (rescaled CT values).
+      const double bytes = double(std::max(2, (plan.bitsAllocated + 7) / 8) * std::max(1, plan.samplesPerPixel));
+      e.phaseBytes += double(g.voxelCount()) * bytes;
       continue;
     }
     const ImageInfo info = readImageInfo(path);

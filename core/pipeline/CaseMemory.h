@@ -24,7 +24,7 @@ struct CaseMemoryEstimate {
   double totalBytes = 0;
   double availableBytes = 0;
   std::string availableSource;
-  bool known = true;               // false when a phase's size cannot be told from its header (DICOM folder)
+  bool known = true;               // false when a phase's size cannot be told (a phase given in memory)
 };
 
 CaseMemoryEstimate estimateCaseMemory(const Case& c, const std::vector<std::string>& phases,

@@ -287,7 +287,12 @@ CaseRunReport runModelsOnCase(Case& c, const std::vector<std::string>& modelIds,
   for (const auto& ph : c.phases()) report.readsPerPhase[ph] = c.readCount(ph);
   report.totalSeconds = secondsSince(t0);
   json phases = json::object();
-  for (const auto& ph : c.phases()) phases[ph] = {{"file", c.file(ph)}, {"reads", c.readCount(ph)}};
+  for (const auto& ph : c.phases()) {
+    phases[ph] = {{"file", c.file(ph)}, {"reads", c.readCount(ph)}};
+    // What the reader changed (missing DICOM slices interpolated with --allow-gaps).
+    const std::vector<std::string> notes = c.phaseNotes(ph);
+    if (!notes.empty()) phases[ph]["notes"] = notes;
+  }
   json models = json::array();
   for (const auto& r : report.models) models.push_back(recordJson(r));
   const inference::DeviceInfo dev = inference::deviceInfo();
