@@ -243,7 +243,7 @@ void prepareGroup(GroupPrep& gp, const ReconnectionParameters& p, const Progress
       }
       // Elongated neighbourhoods only: a blob has no direction.
       if (dot(axis, outward) < 0) axis = mul(axis, -1.0);
-      if (norm(outward) > 0.25 * minSpacing(w)) e.direction = axis;
+      if (norm(outward) > 0.25 * minSpacing(w)) e.direction = e.directionNear = axis;
     }
     // A longer stretch of centreline where the skeleton has one: the path from
     // the end to the furthest skeleton voxel within three radii (10..24 mm),

@@ -55,6 +55,7 @@ struct End {
   Vec3 point{};       // skeleton end, LPS
   Vec3 face{};        // where the vessel stops along `direction`
   Vec3 direction{};   // unit, outwards; zero when undefined
+  Vec3 directionNear{};  // the axis of the vessel's voxels just behind the end (zero when undefined)
   double radiusMm = 1.0;
 };
 
@@ -107,18 +108,51 @@ inline bool insideGrid(const Geometry& g, const Vec3& p) {
 
 inline double minSpacing(const Geometry& g) { return std::min({g.spacing[0], g.spacing[1], g.spacing[2]}); }
 
-// The gap between two voxels' faces along their chord: the centre distance less
-// one voxel width along it (half at each end), so a cut of n slices measures n slices.
-inline double faceGap(const Geometry& g, const Vec3& chord) {
-  const double len = norm(chord);
+// The width of one voxel along a direction.
+inline double voxelWidth(const Geometry& g, const Vec3& along) {
+  const double len = norm(along);
   if (len < 1e-9) return 0.0;
   double width = 0;
   for (int a = 0; a < 3; ++a) {
     // The grid axis a in LPS is direction column a.
     const Vec3 axis{g.direction[a], g.direction[3 + a], g.direction[6 + a]};
-    width += std::abs(dot(chord, axis)) / len * g.spacing[a];
+    width += std::abs(dot(along, axis)) / len * g.spacing[a];
   }
-  return std::max(0.0, len - width);
+  return width;
+}
+
+// The gap between two voxels' faces along their chord: the centre distance less
+// one voxel width along it (half at each end), so a cut of n slices measures n slices.
+inline double faceGap(const Geometry& g, const Vec3& chord) {
+  return std::max(0.0, norm(chord) - voxelWidth(g, chord));
+}
+
+// Whether a gap is within the maximum. A cut plane lies somewhere within the
+// voxel beyond each face, so a cut of the maximum length leaves faces up to one
+// voxel further apart than the maximum: the gap is compared less that voxel.
+inline bool withinMaxGap(const Geometry& g, double gapMm, const Vec3& chord, double maxGapMm) {
+  return gapMm - voxelWidth(g, chord) <= maxGapMm;
+}
+
+// The gap between two end faces along the vessel's axis: where the cut faces
+// overlap seen along the ends' common axis (their centres closer sideways
+// than the smaller end's radius), the gap is the distance along that axis, so
+// a slab cut across a wide vessel measures the slab's thickness however the
+// skeleton ends sit on its faces; otherwise (and for ends not facing each
+// other) the face-to-face chord.
+inline double axialGap(const Geometry& g, const End& a, const End& b) {
+  const Vec3 chord = sub(b.face, a.face);
+  const double direct = faceGap(g, chord);
+  if (norm(a.direction) == 0 || norm(b.direction) == 0) return direct;
+  // a's direction points towards b and b's towards a when they face each other.
+  Vec3 axis = sub(a.direction, b.direction);
+  if (norm(axis) < 1.7) return direct;  // more than about 60 degrees from facing each other
+  axis = mul(axis, 1.0 / norm(axis));
+  const double along = dot(chord, axis);
+  if (along <= 0) return direct;
+  const double lateral = norm(sub(chord, mul(axis, along)));
+  if (lateral > std::min(a.radiusMm, b.radiusMm)) return direct;
+  return std::min(direct, faceGap(g, mul(axis, along)));
 }
 
 // ---------------------------------------------------------------- one structure

@@ -420,9 +420,11 @@ int main(int argc, char** argv) {
             if (verbose)
               for (const Bridge& b : rr.bridges)
                 if (b.decision == "bridged" || b.gapMm < 14)
-                  std::printf("    seed %llu run %d %s %s: gap %.1f mm angle %.0f contrast %.2f calibre %.1f mm in lumen %.2f -> %s\n",
+                  std::printf("    seed %llu run %d %s %s: gap %.1f mm (%.0f %.0f %.0f)->(%.0f %.0f %.0f) %s path %.1f mm angle %.0f contrast %.2f calibre %.1f..%.1f mm in lumen %.2f -> %s\n",
                               (unsigned long long)seed, run, withCt ? "CT" : "no CT", b.structure.c_str(), b.gapMm,
-                              b.angleDeg, b.contrastFraction, b.calibreFromMm, b.lumenFraction, b.decision.c_str());
+                              b.fromPoint[0], b.fromPoint[1], b.fromPoint[2], b.toPoint[0], b.toPoint[1], b.toPoint[2],
+                              b.toKind.c_str(), b.pathLengthMm, b.angleDeg, b.contrastFraction, b.calibreFromMm,
+                              b.calibreToMm, b.lumenFraction, b.decision.c_str());
           }
           ++reconnections;
           seconds[withCt] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -467,6 +469,14 @@ int main(int argc, char** argv) {
             if ((nextToWrong && !in) || overWrong) nearest->wrongJoin[withCt] = true;
           }
         }
+        if (verbose)
+          for (const Gap& gap : gaps)
+            for (int m = 0; m < 2; ++m)
+              if (gap.broken && gap.painted[m] > gap.inside[m])
+                std::printf("  seed %llu run %d %s: %s %s gap %.0f mm at (%.0f %.0f %.0f): %lld of %lld added voxels outside\n",
+                            (unsigned long long)seed, run, m ? "CT" : "no CT", gap.cls.c_str(), gap.situation.c_str(),
+                            gap.lengthMm, gap.centre[0], gap.centre[1], gap.centre[2],
+                            (long long)(gap.painted[m] - gap.inside[m]), (long long)gap.painted[m]);
         all.insert(all.end(), gaps.begin(), gaps.end());
       }
     }
