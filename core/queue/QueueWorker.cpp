@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 #include <new>
+#include <random>
 #include <thread>
 
 #include "common/Error.h"
@@ -55,6 +56,7 @@ class Heartbeat {
 
 QueueWorker::QueueWorker(NatsClient& client, jobs::StageRunner& runner, WorkerOptions options)
     : client_(client), runner_(runner), options_(std::move(options)) {
+  rotation_ = std::random_device()();  // workers that start together look at the models in different orders
   options_.storageRoot = fs::absolute(options_.storageRoot).lexically_normal().string();
   while (options_.storageRoot.size() > 1 && options_.storageRoot.back() == '/') options_.storageRoot.pop_back();
 }
@@ -86,7 +88,11 @@ std::vector<std::pair<std::string, std::string>> QueueWorker::fetchOrder() {
   const size_t r = rotation_++;
   std::vector<std::pair<std::string, std::string>> order;
   if (!options_.affinity) {
-    for (size_t i = 0; i < n; ++i) order.push_back(all[(r + i) % n]);
+    // Every consumer in turn, starting after the one that gave the last message (stream order across models).
+    size_t start = r;
+    for (size_t i = 0; i < n; ++i)
+      if (all[i].first == lastConsumer_) start = i + 1;
+    for (size_t i = 0; i < n; ++i) order.push_back(all[(start + i) % n]);
     return order;
   }
   const std::string loaded = lastModel_.empty() ? std::string() : client_.modelConsumer(lastModel_);
@@ -109,9 +115,10 @@ void QueueWorker::run(const std::atomic<bool>& stop) {
       const auto order = fetchOrder();
       for (const auto& [consumer, filter] : order) {
         m = client_.fetch(consumer, filter, 50);
+        if (m) lastConsumer_ = consumer;
         if (m || stop) break;
       }
-      if (!m && !stop) m = client_.fetch(order.front().first, order.front().second, 500);
+      if (!m && !stop && (m = client_.fetch(order.front().first, order.front().second, 500))) lastConsumer_ = order.front().first;
       reported = false;
     } catch (const Error& e) {
       if (!reported) log(std::string("waiting for the queue: ") + e.what());

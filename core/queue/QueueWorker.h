@@ -70,6 +70,7 @@ class QueueWorker {
   std::vector<std::string> served_;   // models it serves now
   std::chrono::steady_clock::time_point servedAt_{};
   size_t rotation_ = 0;
+  std::string lastConsumer_;          // the consumer that gave the last message
 };
 
 }  // namespace nephro::queue
