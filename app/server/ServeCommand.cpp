@@ -48,6 +48,7 @@ struct ServeOptions {
   double ackWait = 60;
   int maxDeliver = 3;
   std::string name;         // this server among those on one queue (default: the host name)
+  std::vector<std::string> adopt;  // servers gone for good whose unfinished jobs this one resumes
 };
 
 std::atomic<bool> stopRequested{false};
@@ -68,6 +69,7 @@ void serve(const ServeOptions& o) {
   if (o.apiKeys.empty()) throw usageError("serve needs --api-keys FILE (make a line with: nephro3d serve --hash-key)");
   if (o.spool.empty()) throw usageError("serve needs --spool DIR");
   if (!o.queue.empty()) queue::normalizeQueueUrl(o.queue);
+  if (!o.adopt.empty() && o.queue.empty()) throw usageError("--adopt takes over jobs of other servers on the same --queue; it needs --queue");
   ServiceOptions so;
   const size_t colon = o.listen.rfind(':');
   if (colon == std::string::npos) throw usageError("--listen must be HOST:PORT");
@@ -123,7 +125,7 @@ void serve(const ServeOptions& o) {
       gethostname(host, sizeof host - 1);
       serverName = host;
     }
-    jobStore = std::make_unique<queue::KvJobStore>(*nats, spool, serverName);
+    jobStore = std::make_unique<queue::KvJobStore>(*nats, spool, serverName, o.adopt);
     sched.store = jobStore.get();
     sched.devices.assign(static_cast<size_t>(o.queueSlots), "queue");
     sched.groupByModel = false;
@@ -195,6 +197,8 @@ cli::RegisterCommand reg(60, [](CLI::App& root) {
   sub->add_option("--retries", o->retries, "Retries of a stage after a transient error (default 2)")->check(CLI::Range(0, 10));
   sub->add_option("--queue", o->queue, "nats://HOST:PORT: publish stages to `nephro3d worker`s through JetStream (--spool on a shared folder)");
   sub->add_option("--name", o->name, "This server's name among those on one queue: it resumes its own jobs (default: the host name)");
+  sub->add_option("--adopt", o->adopt, "With --queue: also resume the unfinished jobs of these servers (names; only once they are gone for good)")
+      ->delimiter(',');
   sub->add_option("--queue-slots", o->queueSlots, "Stages in flight on the queue (default 64)")->check(CLI::Range(1, 4096));
   sub->add_option("--ack-wait", o->ackWait, "Seconds before an unacknowledged stage is redelivered (default 60; set when the queue is created)")
       ->check(CLI::Range(1.0, 86400.0));

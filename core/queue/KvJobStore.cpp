@@ -8,8 +8,9 @@
 
 namespace nephro::queue {
 
-KvJobStore::KvJobStore(NatsClient& client, const jobs::Spool& spool, std::string server, double retrySeconds)
-    : client_(client), spool_(spool), server_(std::move(server)), retrySeconds_(retrySeconds) {}
+KvJobStore::KvJobStore(NatsClient& client, const jobs::Spool& spool, std::string server, std::vector<std::string> adopt,
+                       double retrySeconds)
+    : client_(client), spool_(spool), server_(std::move(server)), adopt_(std::move(adopt)), retrySeconds_(retrySeconds) {}
 
 void KvJobStore::save(const jobs::JobRecord& r) {
   nlohmann::json value = jobs::toJson(r);
@@ -59,7 +60,9 @@ std::vector<jobs::JobRecord> KvJobStore::load() {
     }
   }
   for (const auto& [k, j] : records) {
-    if (j.value("server", "") != server_) continue;
+    const std::string owner = j.value("server", "");
+    const bool adopted = std::find(adopt_.begin(), adopt_.end(), owner) != adopt_.end();
+    if (owner != server_ && !adopted) continue;
     jobs::JobRecord r;
     try {
       r = jobs::jobRecordFromJson(j);
@@ -67,6 +70,7 @@ std::vector<jobs::JobRecord> KvJobStore::load() {
       continue;  // unreadable record: left for an operator, not served
     }
     if (!jobs::Spool::isJobId(r.id)) continue;
+    if (adopted && jobs::isFinal(r.state)) continue;  // only the unfinished jobs change hands
     if (!jobs::isFinal(r.state)) {
       spool_.clearAttempts(r.id);
       r.artifacts.clear();

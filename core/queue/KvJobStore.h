@@ -8,6 +8,7 @@
 // it saves its next state). While nats-server is away, writes are retried.
 // The spool keeps the files only (inputs, attempt and stage folders).
 #include <string>
+#include <vector>
 
 #include "jobs/JobStore.h"
 #include "queue/NatsClient.h"
@@ -16,8 +17,10 @@ namespace nephro::queue {
 
 class KvJobStore : public jobs::JobStore {
  public:
-  // `server`: this process's name; `spool`: the shared folder, for stage folders and artifacts.
-  KvJobStore(NatsClient& client, const jobs::Spool& spool, std::string server, double retrySeconds = 30);
+  // `server`: this process's name; `spool`: the shared folder, for stage folders and artifacts;
+  // `adopt`: servers gone for good whose unfinished jobs this one resumes (and then owns).
+  KvJobStore(NatsClient& client, const jobs::Spool& spool, std::string server, std::vector<std::string> adopt = {},
+             double retrySeconds = 30);
   void save(const jobs::JobRecord& r) override;
   std::vector<jobs::JobRecord> load() override;
   std::optional<jobs::JobRecord> find(const std::string& id) override;
@@ -30,6 +33,7 @@ class KvJobStore : public jobs::JobStore {
   NatsClient& client_;
   const jobs::Spool& spool_;
   std::string server_;
+  std::vector<std::string> adopt_;
   double retrySeconds_;
 };
 

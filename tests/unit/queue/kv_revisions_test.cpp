@@ -86,6 +86,18 @@ int main(int argc, char** argv) {
   CHECK(s1.load().size() == 1 && s2.load().empty());
   CHECK(s2.list().size() == 1);
   CHECK(!s2.requestCancel(spool.newJobId()));
+  // A server adopting s1 (gone for good) resumes s1's unfinished jobs, not its finished ones, and then owns them.
+  jobs::JobRecord r2;
+  r2.id = spool.newJobId();
+  r2.state = jobs::JobState::Running;
+  r2.created = jobs::unixNow();
+  s1.save(r2);
+  queue::KvJobStore s3(b, spool, "s3", {"s1"});
+  const auto taken = s3.load();
+  CHECK(taken.size() == 1 && taken[0].id == r2.id);
+  s3.save(taken[0]);
+  CHECK(s1.load().size() == 1 && s1.load()[0].id == r.id);  // s1 keeps only its finished job
+  CHECK(s3.load().size() == 1);
 
   std::printf(failures ? "FAILED (%d)\n" : "PASS\n", failures);
   return failures ? 1 : 0;

@@ -3,7 +3,8 @@
 # every delivery, the last one included, ends dead-lettered and its job failed;
 # a second `serve --queue` on the same NATS and shared folder answers for the
 # first one's jobs (state, list, artifacts) and cancels them through the shared
-# record; workers started with --models only take those models' stages.
+# record; workers started with --models only take those models' stages; when s1
+# is killed with a job in flight, a server started with --adopt s1 finishes it.
 # nats-server -js on a free loopback port with its own store, `nephro3d serve
 # --queue` (ack wait 3 s, max deliver 2) and workers sharing the spool folder.
 # Usage: nats_queue_test.sh PATH/TO/nephro3d-engine. Exit 77 (skip) without nats-server.
@@ -38,6 +39,7 @@ KEY=nats-queue-key
 echo "$KEY" | "$ENGINE" serve --hash-key --key-name test >"$T/keys" || die "hash-key"
 start_serve "$T/spool" "$T/data" "$T/keys" "$URL" "$T/serve.log" --ack-wait 3 --max-deliver 2 --name s1 || die "serve --queue did not start"
 S1=$SERVE_PORT
+S1_PID=$SERVE_PID
 
 # 1. Max deliveries: the worker running the stage is killed on each of its deliveries.
 export NEPHRO3D_WORKER_HANG_INPUTS=hang_labels
@@ -114,6 +116,22 @@ nv=$(grep -c ": start .*-model-vessel)" "$T/wv.log"); nu=$(grep -c ": start .*-m
 grep -q "model-ureter)" "$T/wv.log" && fail "the --models vessel worker ran a ureter stage"
 grep -q "model-vessel)" "$T/wu.log" && fail "the --models ureter worker ran a vessel stage"
 echo "affinity: wv ran $nv vessel stages, wu ran $nu ureter stages, none of the other model"
+
+# 4. s1 dies with a job in flight (its ureter stage waits for a ureter worker); s3 adopts s1's jobs.
+stop_pid "$WORKER_PID" TERM  # wu
+SERVE_PORT=$S1
+ORPHAN=$(submit_json "$URETER_JOB")
+[[ "$ORPHAN" =~ ^[0-9a-f]{32}$ ]] || die "the ureter job was not accepted: '$ORPHAN'"
+end=$((SECONDS + 30))
+until [ "$(job_state "$ORPHAN")" = running ]; do ((SECONDS < end)) || die "the ureter job did not start"; sleep 0.2; done
+stop_pid "$S1_PID" KILL
+start_serve "$T/spool" "$T/data" "$T/keys" "$URL" "$T/serve3.log" --name s3 --adopt s1 || die "serve --adopt s1 did not start"
+grep -q "1 unfinished job(s) resumed" "$T/serve3.log" || fail "s3 did not resume s1's unfinished job: $(head -n 1 "$T/serve3.log")"
+start_worker wu2 "$T/spool" "$URL" "$T/wu2.log" --models ureter
+wait_final 180 "$ORPHAN" || die "the adopted job is not final within 180 s"
+[ "$(job_state "$ORPHAN")" = succeeded ] || fail "the adopted job: $(job_state "$ORPHAN")"
+[ "$(grep -c ": start $ORPHAN stage 0 " "$T/wu2.log")" = 1 ] || fail "the adopted job's model stage did not run exactly once"
+echo "s1 killed with job $ORPHAN in flight; s3 (--adopt s1) finished it"
 
 status=$("$ENGINE" worker --queue "$URL" --status) || fail "worker --status"
 echo "queue: $status"
