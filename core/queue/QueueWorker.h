@@ -20,7 +20,8 @@
 //                                       MaxDeliver-th delivery it is copied to the dead-letter
 //                                       stream with its last error, the result is "failed"
 //                                       (dead_letter: true) and the message is acked away.
-// A worker killed mid-stage leaves no ack: the message comes back after AckWait.
+// A worker killed mid-stage leaves no ack: the message comes back after AckWait; after its
+// last delivery a server dead-letters it (MaxDeliveriesWatcher).
 //
 // Test hook: with NEPHRO3D_WORKER_FAIL_INPUTS=TEXT in the environment, a stage
 // whose job has an input path containing TEXT fails with a transient error
