@@ -271,7 +271,9 @@ void HttpService::infoRoutes() {
     }
   });
   s.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics_.render(scheduler_.pending(), runner_.modelsLoaded()), "text/plain; version=0.0.4; charset=utf-8");
+    std::string text = metrics_.render(scheduler_.pending(), runner_.modelsLoaded());
+    if (extraMetrics_) text += extraMetrics_();
+    res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
   });
   s.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
     res.set_content(json{{"device", options_.device}, {"models_loaded", runner_.modelsLoaded()}, {"models", catalog_}}.dump(1) + "\n",

@@ -5,6 +5,7 @@
 // Routes (every one but /health/* needs an API key):
 //   POST   /v1/jobs                         JSON {"inputs": {...paths under --data-root}, pipeline...}
 //                                           or multipart: parts A, P, D, mask, labels + "pipeline" JSON
+//   GET    /v1/jobs                         the key's jobs, newest first (?limit=N)
 //   GET    /v1/jobs/{id}                    the job
 //   GET    /v1/jobs/{id}/artifacts          its artifacts
 //   GET    /v1/jobs/{id}/artifacts/{name}   one artifact (looked up by name)
@@ -15,12 +16,14 @@
 //   GET    /v1/models, /health/live, /health/ready, /metrics
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "jobs/EngineStageRunner.h"
+#include "jobs/JobStore.h"
 #include "jobs/Scheduler.h"
 #include "server/ApiKeys.h"
 #include "server/Metrics.h"
@@ -57,6 +60,11 @@ class HttpService {
   // Serves until stop(); returns when the listener has closed.
   void serve();
   void stop();
+  // With a store shared by several servers (serve --queue), the job routes read
+  // records from it, so any server answers for any job.
+  void setSharedJobs(jobs::JobStore* store) { shared_ = store; }
+  // Lines appended to /metrics (the queue's gauges).
+  void setExtraMetrics(std::function<std::string()> extra) { extraMetrics_ = std::move(extra); }
   // Readiness turns false; requests that make jobs get 503.
   void drain() { draining_ = true; }
 
@@ -76,6 +84,8 @@ class HttpService {
   jobs::Scheduler& scheduler_;
   jobs::StageRunner& runner_;
   Metrics& metrics_;
+  jobs::JobStore* shared_ = nullptr;
+  std::function<std::string()> extraMetrics_;
   std::unique_ptr<httplib::Server> server_;
   std::atomic<bool> draining_{false};
   std::atomic<int> waiters_{0};    // handlers blocked in ?wait=

@@ -310,10 +310,40 @@ void HttpService::jobRoutes() {
 
   auto findJob = [this](const std::string& id, httplib::Response& res) -> std::optional<jobs::JobRecord> {
     std::optional<jobs::JobRecord> r;
-    if (jobs::Spool::isJobId(id)) r = scheduler_.get(id);
+    if (jobs::Spool::isJobId(id)) {
+      if (shared_) {
+        try {
+          r = shared_->find(id);  // any server's job
+        } catch (const Error&) {
+          // the shared store is unreachable: this server's own jobs still answer
+        }
+      }
+      if (!r) r = scheduler_.get(id);
+    }
     if (!r) sendError(res, 404, "not_found", "no job " + id.substr(0, 64));
     return r;
   };
+  // This key's jobs, newest first (?limit=N, default 100).
+  s.Get("/v1/jobs", [this](const httplib::Request& req, httplib::Response& res) {
+    size_t limit = 100;
+    if (req.has_param("limit")) {
+      try {
+        limit = static_cast<size_t>(std::clamp(std::stol(req.get_param_value("limit")), 1L, 10000L));
+      } catch (const std::exception&) {
+        return sendError(res, 400, "bad_request", "limit must be a number");
+      }
+    }
+    std::vector<jobs::JobRecord> all;
+    try {
+      all = shared_ ? shared_->list() : scheduler_.list();
+    } catch (const Error& e) {
+      return sendError(res, 503, "unavailable", e.what());
+    }
+    json list = json::array();
+    for (auto it = all.rbegin(); it != all.rend() && list.size() < limit; ++it)
+      if (it->client == currentKeyName()) list.push_back(jobs::publicJson(*it));
+    res.set_content(json{{"jobs", list}}.dump(1) + "\n", "application/json");
+  });
   s.Get(R"(/v1/jobs/([^/]+))", [findJob](const httplib::Request& req, httplib::Response& res) {
     if (auto r = findJob(req.matches[1], res)) sendJob(res, 200, *r);
   });
@@ -355,6 +385,19 @@ void HttpService::jobRoutes() {
   s.Delete(R"(/v1/jobs/([^/]+))", [this, findJob](const httplib::Request& req, httplib::Response& res) {
     auto r = findJob(req.matches[1], res);
     if (!r) return;
+    if (shared_ && !scheduler_.get(r->id)) {  // run by another server: it sees the cancel in the shared record
+      if (jobs::isFinal(r->state)) return sendError(res, 409, "conflict", "job " + r->id + " is already " + jobs::toString(r->state));
+      std::optional<jobs::JobRecord> now;
+      try {
+        now = shared_->requestCancel(r->id);
+      } catch (const Error& e) {
+        return sendError(res, 503, "unavailable", e.what());
+      }
+      if (!now) return sendError(res, 404, "not_found", "no job " + r->id);
+      if (now->state != jobs::JobState::Cancelled)
+        return sendError(res, 409, "conflict", "job " + r->id + " is already " + jobs::toString(now->state));
+      return sendJob(res, 200, *now);
+    }
     switch (scheduler_.cancel(r->id)) {
       case jobs::Scheduler::CancelResult::NotFound: return sendError(res, 404, "not_found", "no job " + r->id);
       case jobs::Scheduler::CancelResult::AlreadyFinished:

@@ -1,5 +1,7 @@
 // nephro3d serve: the engine as an HTTP service (jobs, the old endpoints as
 // aliases, API keys, health, metrics). nephro3d serve --hash-key: a keys-file line.
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -16,6 +18,8 @@
 #include "inference/NnunetPredictor.h"
 #include "jobs/EngineStageRunner.h"
 #include "jobs/Scheduler.h"
+#include "queue/KvJobStore.h"
+#include "queue/MaxDeliveriesWatcher.h"
 #include "queue/NatsClient.h"
 #include "queue/QueueStageRunner.h"
 #include "server/ApiKeys.h"
@@ -43,6 +47,8 @@ struct ServeOptions {
   int queueSlots = 64;      // stages in flight on the queue
   double ackWait = 60;
   int maxDeliver = 3;
+  std::string name;         // this server among those on one queue (default: the host name)
+  std::vector<std::string> adopt;  // servers gone for good whose unfinished jobs this one resumes
 };
 
 std::atomic<bool> stopRequested{false};
@@ -63,6 +69,7 @@ void serve(const ServeOptions& o) {
   if (o.apiKeys.empty()) throw usageError("serve needs --api-keys FILE (make a line with: nephro3d serve --hash-key)");
   if (o.spool.empty()) throw usageError("serve needs --spool DIR");
   if (!o.queue.empty()) queue::normalizeQueueUrl(o.queue);
+  if (!o.adopt.empty() && o.queue.empty()) throw usageError("--adopt takes over jobs of other servers on the same --queue; it needs --queue");
   ServiceOptions so;
   const size_t colon = o.listen.rfind(':');
   if (colon == std::string::npos) throw usageError("--listen must be HOST:PORT");
@@ -101,6 +108,9 @@ void serve(const ServeOptions& o) {
   // stage in flight, retries left to the consumer's MaxDeliver.
   std::unique_ptr<queue::NatsClient> nats;
   std::unique_ptr<queue::QueueStageRunner> queueRunner;
+  std::unique_ptr<queue::MaxDeliveriesWatcher> maxDeliveries;
+  std::unique_ptr<queue::KvJobStore> jobStore;
+  std::string serverName = o.name;
   if (!o.queue.empty()) {
     queue::QueueSettings qs;
     qs.url = o.queue;
@@ -109,6 +119,14 @@ void serve(const ServeOptions& o) {
     nats = std::make_unique<queue::NatsClient>(qs);
     nats->ensureTopology();
     queueRunner = std::make_unique<queue::QueueStageRunner>(*nats, spool.root());
+    maxDeliveries = std::make_unique<queue::MaxDeliveriesWatcher>(*nats, spool.root());
+    if (serverName.empty()) {
+      char host[256] = {0};
+      gethostname(host, sizeof host - 1);
+      serverName = host;
+    }
+    jobStore = std::make_unique<queue::KvJobStore>(*nats, spool, serverName, o.adopt);
+    sched.store = jobStore.get();
     sched.devices.assign(static_cast<size_t>(o.queueSlots), "queue");
     sched.groupByModel = false;
     sched.maxRetries = 0;
@@ -118,16 +136,36 @@ void serve(const ServeOptions& o) {
   jobs::Scheduler scheduler(spool, runner, sched, &metrics);
   const size_t resumed = scheduler.recover();
   HttpService service(so, std::move(keys), spool, scheduler, runner, metrics);
+  if (jobStore) {
+    service.setSharedJobs(jobStore.get());
+    service.setExtraMetrics([&nats] {
+      std::string text;
+      try {
+        const auto [waiting, unacked] = nats->consumerPending();
+        const uint64_t dead = nats->streamMessages(nats->settings().deadStream);
+        text += "# HELP nephro3d_queue_stages_waiting Stage messages not yet delivered to a worker.\n"
+                "# TYPE nephro3d_queue_stages_waiting gauge\nnephro3d_queue_stages_waiting " + std::to_string(waiting) + "\n";
+        text += "# HELP nephro3d_queue_stages_unacked Stage messages a worker has but has not finished.\n"
+                "# TYPE nephro3d_queue_stages_unacked gauge\nnephro3d_queue_stages_unacked " + std::to_string(unacked) + "\n";
+        text += "# HELP nephro3d_queue_dead_letters Stage messages in the dead-letter stream.\n"
+                "# TYPE nephro3d_queue_dead_letters gauge\nnephro3d_queue_dead_letters " + std::to_string(dead) + "\n";
+      } catch (const std::exception&) {
+      }
+      return text;
+    });
+  }
   const int port = service.bind();
 
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGINT, onStopSignal);
   std::signal(SIGTERM, onStopSignal);
   scheduler.start();
+  if (maxDeliveries) maxDeliveries->start();
   std::printf("nephro3d serve: listening on %s://%s:%d (device %s, spool %s, %zu unfinished job(s) resumed)\n",
               so.tlsCert.empty() ? "http" : "https", so.host.c_str(), port, so.device.c_str(), spool.root().c_str(), resumed);
-  if (nats) std::printf("nephro3d serve: stages go to %s (stream %s, consumer %s)\n", nats->settings().url.c_str(),
-                        nats->settings().stream.c_str(), nats->settings().consumer.c_str());
+  if (nats) std::printf("nephro3d serve: stages go to %s (stream %s, consumer %s), job records in bucket %s as server %s\n",
+                        nats->settings().url.c_str(), nats->settings().stream.c_str(), nats->settings().consumer.c_str(),
+                        nats->settings().bucket.c_str(), serverName.c_str());
   std::fflush(stdout);
   std::thread watcher([&] {
     while (!stopRequested) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -137,6 +175,7 @@ void serve(const ServeOptions& o) {
   service.serve();
   stopRequested = true;
   watcher.join();
+  if (maxDeliveries) maxDeliveries->stop();
   scheduler.stop();
   std::fprintf(stderr, "nephro3d serve: stopped; unfinished jobs stay in %s and resume on the next start\n", spool.root().c_str());
 }
@@ -157,6 +196,9 @@ cli::RegisterCommand reg(60, [](CLI::App& root) {
   sub->add_option("--threads", o->threads, "CPU threads for networks and meshes (default: all cores)")->check(CLI::Range(0, 1024));
   sub->add_option("--retries", o->retries, "Retries of a stage after a transient error (default 2)")->check(CLI::Range(0, 10));
   sub->add_option("--queue", o->queue, "nats://HOST:PORT: publish stages to `nephro3d worker`s through JetStream (--spool on a shared folder)");
+  sub->add_option("--name", o->name, "This server's name among those on one queue: it resumes its own jobs (default: the host name)");
+  sub->add_option("--adopt", o->adopt, "With --queue: also resume the unfinished jobs of these servers (names; only once they are gone for good)")
+      ->delimiter(',');
   sub->add_option("--queue-slots", o->queueSlots, "Stages in flight on the queue (default 64)")->check(CLI::Range(1, 4096));
   sub->add_option("--ack-wait", o->ackWait, "Seconds before an unacknowledged stage is redelivered (default 60; set when the queue is created)")
       ->check(CLI::Range(1.0, 86400.0));

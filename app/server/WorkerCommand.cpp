@@ -12,6 +12,7 @@
 
 #include "cli/Command.h"
 #include "common/Error.h"
+#include "inference/ModelRegistry.h"
 #include "inference/NnunetPredictor.h"
 #include "jobs/EngineStageRunner.h"
 #include "queue/NatsClient.h"
@@ -30,6 +31,8 @@ struct WorkerCliOptions {
   double ackWait = 60;
   int maxDeliver = 3;
   bool status = false;
+  std::vector<std::string> models;
+  bool noAffinity = false;
 };
 
 std::atomic<bool> workerStop{false};
@@ -58,6 +61,13 @@ void work(const WorkerCliOptions& o) {
   wo.storageRoot = o.storageRoot;
   wo.device = (o.device == "cuda" || (o.device == "auto" && cuda)) ? "cuda" : "cpu";
   wo.name = o.name;
+  for (const auto& m : o.models) {
+    if (m.empty() || m.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != std::string::npos)
+      throw usageError("--models: '" + m + "' is not a model id (letters, digits, '-' and '_')");
+    inference::findManifest(m, {});  // an unknown model is a usage error here, not a failed stage later
+    wo.models.push_back(m);
+  }
+  wo.affinity = !o.noAffinity;
   if (wo.name.empty()) {
     char host[256] = {0};
     gethostname(host, sizeof host - 1);
@@ -77,12 +87,16 @@ void work(const WorkerCliOptions& o) {
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGINT, onWorkerSignal);
   std::signal(SIGTERM, onWorkerSignal);
-  std::printf("nephro3d worker %s: taking stages from %s (consumer %s, ack wait %.0f s, max deliver %d), device %s, storage %s\n",
+  std::string models;
+  for (const auto& m : wo.models) models += (models.empty() ? "" : ",") + m;
+  std::printf("nephro3d worker %s: taking stages from %s (consumer %s, ack wait %.0f s, max deliver %d), models %s%s, device %s, storage %s\n",
               wo.name.c_str(), client.settings().url.c_str(), client.settings().consumer.c_str(), client.settings().ackWaitSeconds,
-              client.settings().maxDeliver, wo.device.c_str(), wo.storageRoot.c_str());
+              client.settings().maxDeliver, models.empty() ? "all" : models.c_str(), wo.affinity ? "" : " (no affinity)",
+              wo.device.c_str(), wo.storageRoot.c_str());
   std::fflush(stdout);
   worker.run(workerStop);
-  std::printf("nephro3d worker %s: stopped after %d stage(s)\n", wo.name.c_str(), worker.stagesDone());
+  std::printf("nephro3d worker %s: stopped after %d stage(s), %d network load(s)\n", wo.name.c_str(), worker.stagesDone(),
+              runner.cache().loads());
 }
 
 cli::RegisterCommand reg(61, [](CLI::App& root) {
@@ -99,6 +113,9 @@ cli::RegisterCommand reg(61, [](CLI::App& root) {
       ->check(CLI::Range(1.0, 86400.0));
   sub->add_option("--max-deliver", o->maxDeliver, "Deliveries before a stage is dead-lettered, if this worker creates the queue (default 3)")
       ->check(CLI::Range(1, 100));
+  sub->add_option("--models", o->models, "Take only these models' stages (comma-separated ids; mask-only stages always)")
+      ->delimiter(',');
+  sub->add_flag("--no-affinity", o->noAffinity, "Take stages from every queue in turn instead of the loaded network's first");
   sub->add_flag("--status", o->status, "Print the queue's counts as JSON (stages queued, pending, unacked, dead letters) and exit");
   sub->callback([o] { work(*o); });
 });

@@ -30,7 +30,7 @@ int Scheduler::nextStage(const Entry& e) {
 size_t Scheduler::recover() {
   std::lock_guard<std::mutex> lock(mutex_);
   size_t resumed = 0;
-  for (JobRecord& r : spool_.scan()) {
+  for (JobRecord& r : options_.store ? options_.store->load() : spool_.scan()) {
     Entry e;
     e.stages = planStages(r.spec);
     if (r.stages.size() != e.stages.size()) {  // a record from an incompatible version: leave it failed
@@ -96,7 +96,7 @@ JobRecord Scheduler::submit(JobRecord record, bool* created) {
   }
   record.state = JobState::Queued;
   if (record.created <= 0) record.created = unixNow();
-  spool_.save(record);  // the job exists from here on
+  saveRecord(record);  // the job exists from here on
   e.record = record;
   if (!record.idempotency.empty()) idempotent_[record.idempotency] = record.id;
   queue_.push_back(record.id);
@@ -112,6 +112,19 @@ std::optional<JobRecord> Scheduler::get(const std::string& id) const {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return std::nullopt;
   return it->second.record;
+}
+
+std::vector<JobRecord> Scheduler::list() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<JobRecord> out;
+  for (const auto& [id, e] : jobs_) out.push_back(e.record);
+  std::sort(out.begin(), out.end(), [](const JobRecord& a, const JobRecord& b) { return a.created < b.created; });
+  return out;
+}
+
+void Scheduler::saveRecord(const JobRecord& r) {
+  if (options_.store) options_.store->save(r);
+  else spool_.save(r);
 }
 
 std::optional<JobRecord> Scheduler::waitFor(const std::string& id, double seconds) const {
@@ -158,7 +171,7 @@ void Scheduler::finishLocked(Entry& e, JobState state, const std::string& code, 
   }
   spool_.clearAttempts(e.record.id);
   try {
-    spool_.save(e.record);
+    saveRecord(e.record);
   } catch (const std::exception&) {
     // The record stays in memory; the next start finds the job unfinished and runs it again.
   }
@@ -218,7 +231,7 @@ void Scheduler::workerLoop(Worker& w) {
     const size_t stageCount = e.stages.size();
     bool saved = true;
     try {
-      spool_.save(e.record);
+      saveRecord(e.record);
     } catch (const std::exception&) {
       saved = false;
     }
@@ -240,7 +253,7 @@ void Scheduler::workerLoop(Worker& w) {
     std::vector<Artifact> artifacts;
     const auto t0 = std::chrono::steady_clock::now();
     try {
-      if (!saved) throw outputError(spool_.jobDir(id), "cannot write job.json");
+      if (!saved) throw outputError(spool_.jobDir(id), options_.store ? "cannot save the job record" : "cannot write job.json");
       const std::string folder = stage.folderName(static_cast<size_t>(index));
       if (!spool_.stageDone(id, folder)) {
         task.outDir = spool_.beginAttempt(id, folder);
@@ -303,7 +316,7 @@ void Scheduler::workerLoop(Worker& w) {
           finishLocked(cur, JobState::Succeeded, {}, {});
         } else {
           try {
-            spool_.save(cur.record);
+            saveRecord(cur.record);
           } catch (const std::exception&) {
           }
         }

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "jobs/JobStore.h"
 #include "jobs/Spool.h"
 #include "jobs/StageRunner.h"
 
@@ -34,6 +35,7 @@ struct SchedulerOptions {
   int maxRetries = 2;
   double backoffSeconds = 0.5;  // first retry; doubled for each further one
   int maxBypass = 16;
+  JobStore* store = nullptr;    // where records are saved and resumed from; null: the spool's job.json
 };
 
 // Events for metrics, called from worker threads (some while the scheduler holds its lock: never call back into it).
@@ -66,6 +68,7 @@ class Scheduler {
   // is queued and the earlier job is returned with `created` false.
   JobRecord submit(JobRecord record, bool* created = nullptr);
   std::optional<JobRecord> get(const std::string& id) const;
+  std::vector<JobRecord> list() const;  // every job this scheduler knows, oldest first
   enum class CancelResult { NotFound, Cancelling, Cancelled, AlreadyFinished };
   CancelResult cancel(const std::string& id);
   // Waits up to `seconds` for the job to reach a final state; the record as it then is.
@@ -98,6 +101,7 @@ class Scheduler {
   Entry* pickLocked(Worker& w, double now);
   static int nextStage(const Entry& e);
   void finishLocked(Entry& e, JobState state, const std::string& code, const std::string& error);
+  void saveRecord(const JobRecord& r);
 
   Spool& spool_;
   StageRunner& runner_;

@@ -1,5 +1,6 @@
 #include "queue/NatsClient.h"
 
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -17,6 +18,13 @@ Error natsError(const std::string& what, natsStatus s, jsErrCode jerr = static_c
 }
 
 int64_t nanos(double seconds) { return static_cast<int64_t>(seconds * 1e9); }
+
+// A model id as one subject token and consumer-name part: letters, digits, '-' and '_'.
+std::string subjectToken(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+  return out.empty() ? "_" : out;
+}
 
 }  // namespace
 
@@ -80,7 +88,7 @@ NatsClient::NatsClient(QueueSettings settings) : settings_(std::move(settings)) 
 }
 
 NatsClient::~NatsClient() {
-  if (sub_) natsSubscription_Destroy(sub_);
+  for (auto& [name, sub] : subs_) natsSubscription_Destroy(sub);
   if (kv_) kvStore_Destroy(kv_);
   if (js_) jsCtx_Destroy(js_);
   if (nc_) {
@@ -115,29 +123,58 @@ void NatsClient::ensureTopology() {
   addStream(settings_.stream, settings_.subjectPrefix + ".>", js_WorkQueuePolicy);
   addStream(settings_.deadStream, settings_.deadPrefix + ".>", js_LimitsPolicy);
 
+  // The advisory stream captures JetStream's max-deliveries advisories of every stage consumer.
+  addStream(settings_.advisoryStream, "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + settings_.stream + ".>", js_WorkQueuePolicy);
+  ensureConsumer(settings_.stream, settings_.consumer, anySubjectFilter(), true);
+  ensureConsumer(settings_.advisoryStream, settings_.advisoryConsumer, "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES." + settings_.stream + ".>", false);
+  openBucket();
+}
+
+void NatsClient::ensureConsumer(const std::string& stream, const std::string& name, const std::string& filter, bool adopt) {
+  jsErrCode jerr = static_cast<jsErrCode>(0);
   jsConsumerInfo* ci = nullptr;
-  if (js_GetConsumerInfo(&ci, js_, settings_.stream.c_str(), settings_.consumer.c_str(), nullptr, &jerr) == NATS_OK) {
+  if (js_GetConsumerInfo(&ci, js_, stream.c_str(), name.c_str(), nullptr, &jerr) == NATS_OK) {
     // The consumer's settings win over this process's options (the first process created it).
-    if (ci->Config) {
+    if (adopt && ci->Config) {
       settings_.ackWaitSeconds = static_cast<double>(ci->Config->AckWait) / 1e9;
       settings_.maxDeliver = static_cast<int>(ci->Config->MaxDeliver);
     }
     jsConsumerInfo_Destroy(ci);
-  } else {
-    const std::string filter = settings_.subjectPrefix + ".>";
-    jsConsumerConfig cc;
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = settings_.consumer.c_str();
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = nanos(settings_.ackWaitSeconds);
-    cc.MaxDeliver = settings_.maxDeliver;
-    cc.FilterSubject = filter.c_str();
-    cc.MaxAckPending = 1000;
-    natsStatus s = js_AddConsumer(&ci, js_, settings_.stream.c_str(), &cc, nullptr, &jerr);
-    if (s != NATS_OK && jerr != JSConsumerNameExistErr) throw natsError("cannot create consumer " + settings_.consumer, s, jerr);
-    jsConsumerInfo_Destroy(ci);
+    return;
   }
-  openBucket();
+  jsConsumerConfig cc;
+  jsConsumerConfig_Init(&cc);
+  cc.Durable = name.c_str();
+  cc.AckPolicy = js_AckExplicit;
+  cc.AckWait = nanos(settings_.ackWaitSeconds);
+  cc.MaxDeliver = settings_.maxDeliver;
+  if (!filter.empty()) cc.FilterSubject = filter.c_str();
+  cc.MaxAckPending = 1000;
+  natsStatus s = js_AddConsumer(&ci, js_, stream.c_str(), &cc, nullptr, &jerr);
+  if (s != NATS_OK && jerr != JSConsumerNameExistErr) throw natsError("cannot create consumer " + name, s, jerr);
+  jsConsumerInfo_Destroy(ci);
+}
+
+std::string NatsClient::modelSubject(const std::string& model) const { return settings_.subjectPrefix + ".model." + subjectToken(model); }
+std::string NatsClient::modelConsumer(const std::string& model) const { return settings_.modelConsumerPrefix + subjectToken(model); }
+
+void NatsClient::ensureModelConsumer(const std::string& model) {
+  ensureConsumer(settings_.stream, modelConsumer(model), modelSubject(model), false);
+}
+
+std::vector<std::string> NatsClient::modelsWithConsumers() {
+  jsConsumerNamesList* list = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_ConsumerNames(&list, js_, settings_.stream.c_str(), nullptr, &jerr);
+  if (s == NATS_NOT_FOUND) return {};
+  if (s != NATS_OK) throw natsError("consumer names of " + settings_.stream, s, jerr);
+  std::vector<std::string> models;
+  for (int i = 0; i < list->Count; ++i) {
+    const std::string name = list->List[i];
+    if (name.rfind(settings_.modelConsumerPrefix, 0) == 0) models.push_back(name.substr(settings_.modelConsumerPrefix.size()));
+  }
+  jsConsumerNamesList_Destroy(list);
+  return models;
 }
 
 void NatsClient::openBucket() {
@@ -187,22 +224,66 @@ void NatsClient::put(const std::string& key, const std::string& value) {
   if (s != NATS_OK) throw natsError("cannot write " + key, s);
 }
 
-std::unique_ptr<QueueMessage> NatsClient::fetch(int timeoutMs) {
+std::optional<NatsClient::Revisioned> NatsClient::getRevisioned(const std::string& key) {
+  openBucket();
+  kvEntry* e = nullptr;
+  natsStatus s = kvStore_Get(&e, kv_, key.c_str());
+  if (s == NATS_NOT_FOUND) return std::nullopt;
+  if (s != NATS_OK) throw natsError("cannot read " + key, s);
+  Revisioned r;
+  const char* v = kvEntry_ValueString(e);
+  r.value = v ? v : "";
+  r.revision = kvEntry_Revision(e);
+  kvEntry_Destroy(e);
+  return r;
+}
+
+bool NatsClient::putIfRevision(const std::string& key, const std::string& value, uint64_t revision) {
+  openBucket();
+  uint64_t rev = 0;
+  natsStatus s = revision == 0 ? kvStore_Create(&rev, kv_, key.c_str(), value.data(), static_cast<int>(value.size()))
+                               : kvStore_Update(&rev, kv_, key.c_str(), value.data(), static_cast<int>(value.size()), revision);
+  if (s == NATS_OK) return true;
+  // A refused write (wrong last sequence, key exists) while connected is a conflict; anything else is an error.
+  if (s == NATS_ERR && connected()) {
+    return false;
+  }
+  throw natsError("cannot write " + key, s);
+}
+
+std::vector<std::string> NatsClient::keys(const std::string& prefix) {
+  openBucket();
+  kvKeysList list{nullptr, 0};
+  natsStatus s = kvStore_Keys(&list, kv_, nullptr);
+  if (s == NATS_NOT_FOUND) return {};
+  if (s != NATS_OK) throw natsError("cannot list the keys of " + settings_.bucket, s);
+  std::vector<std::string> out;
+  for (int i = 0; i < list.Count; ++i)
+    if (std::string(list.Keys[i]).rfind(prefix, 0) == 0) out.emplace_back(list.Keys[i]);
+  kvKeysList_Destroy(&list);
+  return out;
+}
+
+std::unique_ptr<QueueMessage> NatsClient::fetch(const std::string& consumer, const std::string& filter, int timeoutMs) {
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  if (!sub_) {
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = settings_.stream.c_str();
-    so.Consumer = settings_.consumer.c_str();
-    const std::string filter = settings_.subjectPrefix + ".>";
-    natsStatus s = js_PullSubscribe(&sub_, js_, filter.c_str(), settings_.consumer.c_str(), nullptr, &so, &jerr);
-    if (s != NATS_OK) {
-      sub_ = nullptr;
-      throw natsError("cannot bind to consumer " + settings_.consumer, s, jerr);
+  natsSubscription* sub = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(subsMutex_);
+    auto it = subs_.find(consumer);
+    if (it == subs_.end()) {
+      const bool advisories = consumer == settings_.advisoryConsumer;
+      jsSubOptions so;
+      jsSubOptions_Init(&so);
+      so.Stream = advisories ? settings_.advisoryStream.c_str() : settings_.stream.c_str();
+      so.Consumer = consumer.c_str();
+      natsStatus s = js_PullSubscribe(&sub, js_, filter.c_str(), consumer.c_str(), nullptr, &so, &jerr);
+      if (s != NATS_OK) throw natsError("cannot bind to consumer " + consumer, s, jerr);
+      it = subs_.emplace(consumer, sub).first;
     }
+    sub = it->second;
   }
   natsMsgList list{nullptr, 0};
-  natsStatus s = natsSubscription_Fetch(&list, sub_, 1, timeoutMs, &jerr);
+  natsStatus s = natsSubscription_Fetch(&list, sub, 1, timeoutMs, &jerr);
   if (s == NATS_TIMEOUT) return nullptr;
   if (s != NATS_OK) throw natsError("fetch", s, jerr);
   std::unique_ptr<QueueMessage> m;
@@ -225,13 +306,39 @@ uint64_t NatsClient::streamMessages(const std::string& stream) {
   return n;
 }
 
-std::pair<uint64_t, uint64_t> NatsClient::consumerPending() {
-  jsConsumerInfo* ci = nullptr;
+std::optional<std::pair<std::string, std::string>> NatsClient::streamMessage(const std::string& stream, uint64_t seq) {
+  natsMsg* msg = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus s = js_GetConsumerInfo(&ci, js_, settings_.stream.c_str(), settings_.consumer.c_str(), nullptr, &jerr);
-  if (s != NATS_OK) throw natsError("consumer info " + settings_.consumer, s, jerr);
-  const std::pair<uint64_t, uint64_t> p{ci->NumPending, static_cast<uint64_t>(ci->NumAckPending)};
-  jsConsumerInfo_Destroy(ci);
+  natsStatus s = js_GetMsg(&msg, js_, stream.c_str(), seq, nullptr, &jerr);
+  if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) {
+    return std::nullopt;
+  }
+  if (s != NATS_OK) throw natsError("cannot read message " + std::to_string(seq) + " of " + stream, s, jerr);
+  QueueMessage m(msg);
+  return std::make_pair(m.subject(), m.data());
+}
+
+void NatsClient::deleteStreamMessage(const std::string& stream, uint64_t seq) {
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_DeleteMsg(js_, stream.c_str(), seq, nullptr, &jerr);
+  if (s == NATS_NOT_FOUND || jerr == JSSequenceNotFoundErr || jerr == JSNoMessageFoundErr) {
+    return;
+  }
+  if (s != NATS_OK) throw natsError("cannot delete message " + std::to_string(seq) + " of " + stream, s, jerr);
+}
+
+std::pair<uint64_t, uint64_t> NatsClient::consumerPending() {
+  jsConsumerInfoList* list = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_Consumers(&list, js_, settings_.stream.c_str(), nullptr, &jerr);
+  if (s == NATS_NOT_FOUND) return {0, 0};
+  if (s != NATS_OK) throw natsError("consumers of " + settings_.stream, s, jerr);
+  std::pair<uint64_t, uint64_t> p{0, 0};
+  for (int i = 0; i < list->Count; ++i) {
+    p.first += list->List[i]->NumPending;
+    p.second += static_cast<uint64_t>(list->List[i]->NumAckPending);
+  }
+  jsConsumerInfoList_Destroy(list);
   return p;
 }
 

@@ -2,10 +2,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "common/Error.h"
 #include "jobs/Spool.h"
+#include "queue/KvJobStore.h"
 #include "queue/StageMessage.h"
 
 namespace fs = std::filesystem;
@@ -24,6 +26,13 @@ Error errorFromResult(const nlohmann::json& result) {
   return Error(kind, error);
 }
 
+void QueueStageRunner::ensureModelConsumer(const std::string& model) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (modelConsumers_.count(model)) return;
+  client_.ensureModelConsumer(model);
+  modelConsumers_.insert(model);
+}
+
 QueueStageRunner::QueueStageRunner(NatsClient& client, std::string storageRoot, double pollSeconds)
     : client_(client), storageRoot_(fs::absolute(storageRoot).string()), pollSeconds_(pollSeconds) {}
 
@@ -36,26 +45,29 @@ jobs::StageOutcome QueueStageRunner::run(const jobs::StageTask& task, const Prog
   const std::string body = toJson(message).dump();
   const auto pause = std::chrono::duration<double>(pollSeconds_);
 
-  // The job's state as the queue sees it, for operators reading the bucket ("job.<id>").
-  auto noteJob = [&](const std::string& state, const std::string& error) {
-    try {
-      client_.put("job." + task.jobId, nlohmann::json{{"state", state}, {"stage", task.stage().name()}, {"index", task.index},
-                                                      {"stages", task.stages.size()}, {"error", error}}.dump());
-    } catch (const Error&) {
-    }
-  };
-  noteJob("running", "");
   bool published = false;
+  auto cancelCheck = std::chrono::steady_clock::now();
   for (;;) {
     progress.throwIfCancelled();
     nlohmann::json result;
     try {
+      // A cancel through another server shows in the job's record in the bucket.
+      if (std::chrono::steady_clock::now() >= cancelCheck) {
+        cancelCheck = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        if (auto job = client_.get(KvJobStore::key(task.jobId))) {
+          const nlohmann::json j = nlohmann::json::parse(*job, nullptr, false);
+          if (j.is_object() && j.value("state", "") == "cancelled") throw Error(ErrorKind::Cancelled, "cancelled by the client");
+        }
+      }
       if (auto value = client_.get(key)) result = nlohmann::json::parse(*value, nullptr, false);
       if (!result.is_object() && !published) {
+        // A model's stages wait in its own consumer for the workers that serve the model.
+        if (task.stage().kind == jobs::StageKind::Model) ensureModelConsumer(task.stage().model);
         client_.publish(subject, body, task.jobId + "." + std::to_string(task.index));
         published = true;
       }
     } catch (const Error& e) {
+      if (e.kind() == ErrorKind::Cancelled) throw;
       // nats-server unreachable or restarting: keep trying (the connection reconnects by itself).
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
@@ -63,11 +75,9 @@ jobs::StageOutcome QueueStageRunner::run(const jobs::StageTask& task, const Prog
       jobs::StageOutcome o;
       o.device = result.value("device", "-");
       o.record = result.value("record", nlohmann::json::object());
-      if (task.index + 1 == task.stages.size()) noteJob("succeeded", "");
       return o;
     }
     if (result.is_object() && result.value("state", "") == "failed") {
-      noteJob("failed", result.value("error", ""));
       throw errorFromResult(result);
     }
     std::this_thread::sleep_for(pause);

@@ -3,12 +3,16 @@
 // publishes it (StageMessage) to the work-queue stream and waits for a worker's
 // result in the key-value bucket. The local Scheduler drives it unchanged (one
 // scheduler thread per stage in flight, retries left to JetStream's MaxDeliver),
-// so the HTTP routes, the spool and crash recovery work as without a queue.
+// so the HTTP routes and crash recovery work as without a queue (the records
+// themselves live in the bucket, KvJobStore). A job cancelled through another
+// server (its record in the bucket says so) stops waiting within a second.
 //
 // The message id is "<job>.<stage>", so a stage published again after a server
 // restart is dropped by the stream's duplicate window while the first copy is
 // still queued; a result already in the bucket is used without publishing.
 // While nats-server is away, publishing and polling are retried until it is back.
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "jobs/StageRunner.h"
@@ -23,9 +27,12 @@ class QueueStageRunner : public jobs::StageRunner {
   jobs::StageOutcome run(const jobs::StageTask& task, const Progress& progress) override;
 
  private:
+  void ensureModelConsumer(const std::string& model);
   NatsClient& client_;
   std::string storageRoot_;
   double pollSeconds_;
+  std::mutex mutex_;
+  std::set<std::string> modelConsumers_;  // models whose consumer is known to exist
 };
 
 // The engine error a failed stage result stands for (its "code" and "error").

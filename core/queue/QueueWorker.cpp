@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <mutex>
 #include <new>
+#include <random>
 #include <thread>
 
 #include "common/Error.h"
@@ -55,6 +56,7 @@ class Heartbeat {
 
 QueueWorker::QueueWorker(NatsClient& client, jobs::StageRunner& runner, WorkerOptions options)
     : client_(client), runner_(runner), options_(std::move(options)) {
+  rotation_ = std::random_device()();  // workers that start together look at the models in different orders
   options_.storageRoot = fs::absolute(options_.storageRoot).lexically_normal().string();
   while (options_.storageRoot.size() > 1 && options_.storageRoot.back() == '/') options_.storageRoot.pop_back();
 }
@@ -67,12 +69,56 @@ void QueueWorker::log(const std::string& line) const {
   std::fflush(stdout);
 }
 
+std::vector<std::pair<std::string, std::string>> QueueWorker::fetchOrder() {
+  const auto now = std::chrono::steady_clock::now();
+  if (servedAt_ == std::chrono::steady_clock::time_point{} || now - servedAt_ > std::chrono::seconds(5)) {
+    if (options_.models.empty()) {
+      served_ = client_.modelsWithConsumers();  // every model a server has published stages of
+    } else {
+      if (served_.empty())
+        for (const auto& m : options_.models) client_.ensureModelConsumer(m);
+      served_ = options_.models;
+    }
+    servedAt_ = now;
+  }
+  std::vector<std::pair<std::string, std::string>> all;
+  all.emplace_back(client_.settings().consumer, client_.anySubjectFilter());
+  for (const auto& m : served_) all.emplace_back(client_.modelConsumer(m), client_.modelSubject(m));
+  const size_t n = all.size();
+  const size_t r = rotation_++;
+  std::vector<std::pair<std::string, std::string>> order;
+  if (!options_.affinity) {
+    // Every consumer in turn, starting after the one that gave the last message (stream order across models).
+    size_t start = r;
+    for (size_t i = 0; i < n; ++i)
+      if (all[i].first == lastConsumer_) start = i + 1;
+    for (size_t i = 0; i < n; ++i) order.push_back(all[(start + i) % n]);
+    return order;
+  }
+  const std::string loaded = lastModel_.empty() ? std::string() : client_.modelConsumer(lastModel_);
+  for (const auto& c : all)
+    if (c.first == loaded) order.push_back(c);
+  order.push_back(all[0]);
+  for (size_t i = 0; i + 1 < n; ++i) {
+    const auto& c = all[1 + (r + i) % (n - 1)];
+    if (c.first != loaded) order.push_back(c);
+  }
+  return order;
+}
+
 void QueueWorker::run(const std::atomic<bool>& stop) {
   bool reported = false;
   while (!stop) {
     std::unique_ptr<QueueMessage> m;
     try {
-      m = client_.fetch(1000);
+      // One quick look at each consumer in order, then a longer wait on the first.
+      const auto order = fetchOrder();
+      for (const auto& [consumer, filter] : order) {
+        m = client_.fetch(consumer, filter, 50);
+        if (m) lastConsumer_ = consumer;
+        if (m || stop) break;
+      }
+      if (!m && !stop && (m = client_.fetch(order.front().first, order.front().second, 500))) lastConsumer_ = order.front().first;
       reported = false;
     } catch (const Error& e) {
       if (!reported) log(std::string("waiting for the queue: ") + e.what());
@@ -141,6 +187,11 @@ void QueueWorker::handle(QueueMessage& message) {
           for (const auto& [role, path] : task.spec.inputs)
             if (path.find(marker) != std::string::npos)
               throw Error(ErrorKind::Internal, "injected transient failure for input " + path + " (NEPHRO3D_WORKER_FAIL_INPUTS)");
+        if (const char* marker = std::getenv("NEPHRO3D_WORKER_HANG_INPUTS"); marker && *marker)
+          for (const auto& [role, path] : task.spec.inputs)
+            if (path.find(marker) != std::string::npos)
+              for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));  // until the worker is killed
+        if (task.stage().kind == jobs::StageKind::Model) lastModel_ = task.stage().model;
         outcome = runner_.run(task, Progress());
       } catch (const std::exception& e) {
         spool.discardAttempt(task.outDir);

@@ -126,11 +126,11 @@ jobs::StageTask taskFromMessage(const StageMessage& m, const std::string& localR
 std::string stageSubject(const std::string& prefix, const jobs::StageSpec& stage) {
   switch (stage.kind) {
     case jobs::StageKind::Model: return prefix + ".model." + token(stage.model);
-    case jobs::StageKind::Post: return prefix + ".post." + token(stage.step);
-    case jobs::StageKind::Mesh: return prefix + ".mesh";
-    case jobs::StageKind::Report: return prefix + ".report";
+    case jobs::StageKind::Post: return prefix + ".any.post." + token(stage.step);
+    case jobs::StageKind::Mesh: return prefix + ".any.mesh";
+    case jobs::StageKind::Report: return prefix + ".any.report";
   }
-  return prefix + ".report";
+  return prefix + ".any.report";
 }
 
 std::string resultKey(const std::string& jobId, size_t index) { return "stage." + jobId + "." + std::to_string(index); }

@@ -9,12 +9,13 @@
 //    "earlier": ["file:///srv/nephro3d/jobs/<id>/stages/00-post-fat", ...],
 //    "output": "file:///srv/nephro3d/jobs/<id>/stages/02-mesh"}
 //
-// Subject: nephro3d.stage.model.<model>, nephro3d.stage.post.<step>, nephro3d.stage.mesh or
-// nephro3d.stage.report. A worker maps URIs under "storage" onto its own --storage-root (the
+// Subject: nephro3d.stage.model.<model> (taken by the workers that serve the model), or for the
+// stages any worker runs nephro3d.stage.any.post.<step>, nephro3d.stage.any.mesh and
+// nephro3d.stage.any.report. A worker maps URIs under "storage" onto its own --storage-root (the
 // shared folder may be mounted elsewhere there), writes into an attempt folder and renames it
 // to "output" when whole. The result goes to the key-value bucket under "stage.<job>.<stage>":
 //   {"state": "done"|"failed", "device", "seconds", "worker", "deliveries", "code", "error", "dead_letter"}
-// and the server keeps "job.<job>" = {"state": "running"|"succeeded"|"failed", "stage", "index", "stages", "error"}.
+// and the job records live beside them under "job.<job>" (KvJobStore).
 #include <string>
 #include <vector>
 
@@ -47,7 +48,7 @@ StageMessage makeStageMessage(const jobs::StageTask& task, const std::string& st
 // The task a worker runs for a message, with paths under its own storage root.
 jobs::StageTask taskFromMessage(const StageMessage& m, const std::string& localRoot, const std::string& device);
 
-// "<prefix>.model.vessel", "<prefix>.post.fat", "<prefix>.mesh", "<prefix>.report".
+// "<prefix>.model.vessel", "<prefix>.any.post.fat", "<prefix>.any.mesh", "<prefix>.any.report".
 std::string stageSubject(const std::string& prefix, const jobs::StageSpec& stage);
 std::string resultKey(const std::string& jobId, size_t index);  // "stage.<job>.<index>"
 
