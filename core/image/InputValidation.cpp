@@ -492,9 +492,13 @@ void validateImageFileBeforeRead(const std::string& path) {
   if (endsWith(p, ".nii") || endsWith(p, ".nii.gz")) validateNiftiFile(path);
   else if (endsWith(p, ".nrrd") || endsWith(p, ".nhdr")) nrrdDataFiles(path);
   else if (endsWith(p, ".mha") || endsWith(p, ".mhd")) metaImageDataFiles(path);
-  else if (endsWith(p, ".dcm")) {
+  else {
+    // Any other name goes through ITK's reader probe, GDCM's among them, which
+    // asserts on some damaged DICOM: a file that looks like DICOM is walked first.
     const DicomFileScan scan = scanDicomFile(path);
+    if (!scan.isDicom) return;
     if (!scan.problem.empty()) throw inputError(path, scan.problem);
+    if (!scan.isImage) throw inputError(path, "is a DICOM file without pixel data (not an image slice)");
   }
 }
 
