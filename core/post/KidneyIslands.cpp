@@ -18,9 +18,10 @@ double KidneyIslandRemoval::removedMl() const {
 
 namespace {
 
-// Smallest distance from the voxels of piece `island` to those of piece 1 (the
-// largest), looked for only within `limitMm` of the island's box.
-double distanceToMainMm(const Volume& pieces, const Box& islandBox, int island, double limitMm) {
+// Smallest distance from the voxels of piece `island` to those of the main
+// pieces, looked for only within `limitMm` of the island's box.
+double distanceToMainMm(const Volume& pieces, const std::vector<uint8_t>& isMain, const Box& islandBox, int island,
+                        double limitMm) {
   const Box near = padBoxMm(islandBox, limitMm + 1e-6, pieces.geometry());
   const Volume sub = crop(pieces, near);
   const int32_t* p = sub.data<int32_t>();
@@ -28,7 +29,7 @@ double distanceToMainMm(const Volume& pieces, const Box& islandBox, int island, 
   uint8_t* m = main.data<uint8_t>();
   bool any = false;
   for (int64_t i = 0; i < sub.voxelCount(); ++i) {
-    m[i] = p[i] == 1;
+    m[i] = isMain[static_cast<size_t>(p[i])];
     any = any || m[i];
   }
   if (!any) return std::numeric_limits<double>::infinity();
@@ -58,6 +59,7 @@ KidneyIslandRemoval removeKidneyIslands(const Volume& mask, const std::vector<Ki
     const Geometry& g = pieces.geometry();
     std::vector<int64_t> size(static_cast<size_t>(count) + 1, 0);
     std::vector<Box> boxes(static_cast<size_t>(count) + 1);
+    std::vector<Vec3> sum(static_cast<size_t>(count) + 1, Vec3{0, 0, 0});
     for (Box& b : boxes) b = Box{{g.size[0], g.size[1], g.size[2]}, {0, 0, 0}};
     const int32_t* p = pieces.data<int32_t>();
     for (int64_t k = 0; k < g.size[2]; ++k)
@@ -66,6 +68,7 @@ KidneyIslandRemoval removeKidneyIslands(const Volume& mask, const std::vector<Ki
           const int32_t c = p[g.offset(i, j, k)];
           if (!c) continue;
           ++size[c];
+          sum[c][0] += double(i), sum[c][1] += double(j), sum[c][2] += double(k);
           Box& b = boxes[c];
           const Index3 at{i, j, k};
           for (int d = 0; d < 3; ++d) {
@@ -73,16 +76,22 @@ KidneyIslandRemoval removeKidneyIslands(const Volume& mask, const std::vector<Ki
             b.end[d] = std::max(b.end[d], at[d] + 1);
           }
         }
+    // The main pieces: the largest and every piece of at least the volume
+    // limit (a "kidney" label without sides has two kidneys).
+    std::vector<uint8_t> isMain(static_cast<size_t>(count) + 1, 0);
+    for (int c = 1; c <= count; ++c) isMain[c] = c == 1 || static_cast<double>(size[c]) * voxelMl >= minVolumeMl;
     std::vector<uint8_t> remove(static_cast<size_t>(count) + 1, 0);
     bool any = false;
     for (int c = 2; c <= count; ++c) {
+      if (isMain[c]) continue;
       const double ml = static_cast<double>(size[c]) * voxelMl;
-      if (ml >= minVolumeMl) continue;
-      const double distance = distanceToMainMm(pieces, boxes[c], c, minDistanceMm);
+      const double distance = distanceToMainMm(pieces, isMain, boxes[c], c, minDistanceMm);
       if (distance <= minDistanceMm) continue;
       remove[c] = 1;
       any = true;
-      out.removed.push_back({kidney.name, kidney.value, ml, distance});
+      const double n = static_cast<double>(size[c]);
+      out.removed.push_back(
+          {kidney.name, kidney.value, ml, distance, g.indexToPhysical({sum[c][0] / n, sum[c][1] / n, sum[c][2] / n})});
     }
     if (!any) continue;
     if (out.mask.empty()) out.mask = mask.clone();

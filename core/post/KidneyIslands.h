@@ -15,9 +15,10 @@ struct KidneyIsland {
   std::string label;  // kidney_left ...
   int value = 0;
   double volumeMl = 0.0;
-  // Distance to the label's main piece (voxel centre to centre); infinity when
-  // none of it lies within the distance limit.
+  // Distance to the label's main pieces (voxel centre to centre); infinity when
+  // none of them lies within the distance limit.
   double distanceMm = std::numeric_limits<double>::infinity();
+  Vec3 centreMm{0, 0, 0};  // physical (LPS) centre of its voxels
 };
 
 struct KidneyIslandRemoval {
@@ -32,8 +33,10 @@ struct KidneyLabel {
 };
 
 // Removes every 26-connected piece of each kidney label that is smaller than
-// `minVolumeMl` and farther than `minDistanceMm` from that label's largest
-// piece. minVolumeMl <= 0 removes nothing. Reads only the kidney labels' boxes.
+// `minVolumeMl` and farther than `minDistanceMm` from that label's main
+// pieces: its largest piece and any piece of at least `minVolumeMl` (a
+// "kidney" label without sides holds two kidneys). minVolumeMl <= 0 removes
+// nothing. Reads only the kidney labels' boxes.
 KidneyIslandRemoval removeKidneyIslands(const Volume& mask, const std::vector<KidneyLabel>& kidneys,
                                         double minVolumeMl, double minDistanceMm);
 

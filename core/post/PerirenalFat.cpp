@@ -33,10 +33,10 @@ const std::vector<ParameterInfo>& FatParameters::describe() {
        "Grid spacing of the distance map and closing (0 = the mask's)", ParameterKind::Number, 0.0,
        5.0, 2.0, 0.25, "mm"},
       {"min-kidney-island-ml", "Kidney islands below",
-       "Pieces of a kidney label smaller than this, far from its largest piece, are ignored (0 = keep all)",
+       "Pieces of a kidney label smaller than this, far from its kidneys, are ignored (0 = keep all)",
        ParameterKind::Number, 0.0, 50.0, 5.0, 0.5, "mL"},
       {"kidney-island-distance-mm", "Kidney islands farther than",
-       "Distance from the kidney label's largest piece beyond which a small piece is an island",
+       "Distance from the kidney label's largest piece (or any piece of the island volume) beyond which a small piece is an island",
        ParameterKind::Number, 0.0, 200.0, 20.0, 1.0, "mm"},
   };
   return list;

@@ -28,7 +28,8 @@ struct FatParameters {
   double closingRadiusMm = 3.0;   // fills noise holes in the HU-thresholded fat
   double workingSpacingMm = 2.0;  // grid of the distance map and the closing (0 = the mask's)
   // Pieces of a kidney label smaller than this and farther than the distance
-  // below from the label's largest piece are no kidney for the fat (0 = keep all).
+  // below from the label's main pieces (its largest, and any piece of at
+  // least that volume) are no kidney for the fat (0 = keep all).
   double minKidneyIslandMl = 5.0;
   double kidneyIslandDistanceMm = 20.0;
 

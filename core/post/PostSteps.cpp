@@ -149,7 +149,8 @@ PostStepOutcome runPostStep(const PostStepRequest& request, const Volume& mask, 
       double islandMl = 0;
       for (const KidneyIsland& i : r.removedIslands) {
         islandMl += i.volumeMl;
-        nlohmann::json island = {{"label", i.label}, {"volumeMl", i.volumeMl}};
+        nlohmann::json island = {{"label", i.label}, {"volumeMl", i.volumeMl},
+                                 {"centreMm", {i.centreMm[0], i.centreMm[1], i.centreMm[2]}}};
         if (std::isfinite(i.distanceMm)) island["distanceMm"] = i.distanceMm;
         j["kidneyIslands"].push_back(island);
       }

@@ -29,7 +29,8 @@ void paintBall(Volume& v, int value, const Vec3& centre, double radiusMm) {
 }
 
 // Main kidney (r 14 mm) at x 30; a 0.27 mL piece 5 mm from it (z 50); a
-// 0.27 mL piece 50 mm away (x 100); a 9 mL piece far away (x 140). 1 mm grid.
+// 0.27 mL piece 50 mm away (x 100); a 9 mL piece far away (x 140) with a
+// 0.1 mL piece 5 mm from it (z 51). 1 mm grid.
 struct Scene {
   Volume mask;
   LabelTable table;
@@ -47,7 +48,8 @@ Scene scene() {
   paintBall(s.mask, s.kidney, {30, 30, 30}, 14.0);
   paintBall(s.mask, s.kidney, {30, 30, 53}, 4.0);   // near: 5 mm gap to z 44
   paintBall(s.mask, s.kidney, {100, 30, 30}, 4.0);  // far and small
-  paintBall(s.mask, s.kidney, {140, 30, 30}, 13.0); // far and large
+  paintBall(s.mask, s.kidney, {140, 30, 30}, 13.0); // far and large: a main piece too
+  paintBall(s.mask, s.kidney, {140, 30, 51}, 3.0);  // small, 5 mm from the large piece
   return s;
 }
 
@@ -70,14 +72,15 @@ class PostIslands : public QObject {
     QCOMPARE(r.mask.valueAt(100, 30, 30), 0.0);          // the far small piece is gone
     QCOMPARE(r.mask.valueAt(30, 30, 53), double(s.kidney));   // the near piece stays
     QCOMPARE(r.mask.valueAt(140, 30, 30), double(s.kidney));  // the large piece stays
+    QCOMPARE(r.mask.valueAt(140, 30, 51), double(s.kidney));  // and so does the piece near it
     QCOMPARE(r.mask.valueAt(30, 30, 30), double(s.kidney));
     QCOMPARE(s.mask.valueAt(100, 30, 30), double(s.kidney));  // the input is untouched
 
     // Off, or a distance limit beyond the far piece: nothing removed.
     QVERIFY(removeKidneyIslands(s.mask, {{"kidney_left", s.kidney}}, 0.0, 20.0).removed.empty());
     QVERIFY(removeKidneyIslands(s.mask, {{"kidney_left", s.kidney}}, 5.0, 80.0).removed.empty());
-    // A volume limit above the large piece removes it too.
-    QCOMPARE(int(removeKidneyIslands(s.mask, {{"kidney_left", s.kidney}}, 20.0, 20.0).removed.size()), 2);
+    // A volume limit above the large piece removes it and the piece near it too.
+    QCOMPARE(int(removeKidneyIslands(s.mask, {{"kidney_left", s.kidney}}, 20.0, 20.0).removed.size()), 3);
   }
 
   void fatNoLongerWrapsTheFarIsland() {
@@ -120,7 +123,7 @@ class PostIslands : public QObject {
 
   void stepReportCountsIslands() {
     const Scene s = scene();
-    PostStepRequest request{PostStep::Fat, {{"distance-mm", "6"}, {"kidney-island-distance-mm", "30"}}, {}};
+    PostStepRequest request{PostStep::Fat, {{"distance-mm", "6"}, {"kidney-island-distance-mm", "21"}}, {}};
     const PostStepOutcome out = runPostStep(request, s.mask, s.table, nullptr);
     QVERIFY2(out.reportJson.find("\"kidneyIslandsRemoved\": 1") != std::string::npos, out.reportJson.c_str());
     QVERIFY2(out.summary.find("1 kidney island") != std::string::npos, out.summary.c_str());
