@@ -129,6 +129,11 @@ class PostIslands : public QObject {
     QVERIFY2(out.summary.find("1 kidney island") != std::string::npos, out.summary.c_str());
     request.values["min-kidney-island-ml"] = "60";
     QVERIFY_EXCEPTION_THROWN(checkPostValues(request), std::exception);
+    // The `run --post` syntax.
+    const auto steps = parsePostSteps({"fat"}, {"fat.min-kidney-island-ml=2", "fat.kidney-island-distance-mm=30"});
+    QCOMPARE(steps.at(0).values.at("min-kidney-island-ml"), std::string("2"));
+    QCOMPARE(steps.at(0).values.at("kidney-island-distance-mm"), std::string("30"));
+    QVERIFY_EXCEPTION_THROWN(parsePostSteps({"fat"}, {"fat.kidney-island-distance-mm=-1"}), std::exception);
   }
 };
 
