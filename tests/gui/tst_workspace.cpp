@@ -228,6 +228,21 @@ void WorkspaceTest::saveAndOpenRoundTrip() {
   QCOMPARE(ws->chosenCopy("kidney_left"), ws->layers()[0].id);
   QVERIFY(ws->isDrawn(ws->layers()[0].id, *ws->layers()[0].table.valueOf("kidney_left")));
   QVERIFY(!ws->isDrawn(ref, pl::KidneyLeft));
+  // The views follow: the vessel layer's kidney overlay and mesh are drawn, the reference's are not.
+  const int vesselKidney = *ws->layers()[0].table.valueOf("kidney_left");
+  auto overlayDrawn = [&](size_t layerIndex, int value) {
+    const auto& overlays = window.sliceView(viewers::SliceAxis::Axial)->overlays();
+    return layerIndex < overlays.size() && size_t(value) < overlays[layerIndex].styles.size() &&
+           overlays[layerIndex].styles[size_t(value)].visible;
+  };
+  QVERIFY(overlayDrawn(0, vesselKidney));
+  QVERIFY(!overlayDrawn(4, pl::KidneyLeft));
+  QVERIFY(overlayDrawn(4, pl::Spleen));
+  const QString vesselKey = QString("%1:%2").arg(ws->layers()[0].id).arg(vesselKidney);
+  const QString refKey = QString("%1:%2").arg(ref).arg(pl::KidneyLeft);
+  QTRY_VERIFY_WITH_TIMEOUT(window.meshView()->hasMesh(vesselKey) && window.meshView()->hasMesh(refKey), 30000);
+  QVERIFY(window.meshView()->meshVisible(vesselKey));
+  QVERIFY(!window.meshView()->meshVisible(refKey));
   widgets::ReviewPanel* review = window.editPresenter()->reviewPanel();
   QVERIFY(review->showsWorkspace());
   QCOMPARE(review->folder(), QFileInfo(folder).absoluteFilePath());
@@ -247,6 +262,8 @@ void WorkspaceTest::saveAndOpenRoundTrip() {
   ws->removeLayer(ws->layers()[0].id);
   QCOMPARE(ws->chosenCopy("kidney_left"), 0);
   QVERIFY(ws->isDrawn(ref, pl::KidneyLeft));
+  QVERIFY(window.meshView()->meshVisible(refKey));
+  QVERIFY(overlayDrawn(3, pl::KidneyLeft));
 }
 
 void WorkspaceTest::unsavedLayersPrompt() {
