@@ -254,6 +254,11 @@ void MeshView::setCamera(const Camera& c) {
   requestRender();
 }
 
+bool MeshView::meshVisible(const QString& key) const {
+  auto it = actors_.find(key);
+  return it != actors_.end() && it.value()->GetVisibility();
+}
+
 void MeshView::setMeshStyle(const QString& key, const QColor& color, double opacity, bool visible) {
   auto it = actors_.find(key);
   if (it == actors_.end()) return;

@@ -44,6 +44,8 @@ class MeshView : public QOpenGLWidget {
   void removeMeshesWithPrefix(const QString& prefix);
   bool hasMesh(const QString& key) const { return actors_.contains(key); }
   QStringList meshKeys() const { return actors_.keys(); }
+  // Whether the mesh under `key` is drawn (false when there is none).
+  bool meshVisible(const QString& key) const;
 
   // Fits the camera to the visible meshes, keeping the viewing direction.
   void resetView();

@@ -27,6 +27,7 @@ class SliceView : public QWidget {
   void setVolume(const Volume& volume, const QString& caption);
   const Volume& volume() const { return volume_; }
   void setOverlays(std::vector<OverlayLayer> overlays);
+  const std::vector<OverlayLayer>& overlays() const { return overlays_; }
   void setOverlayOptions(const OverlayOptions& options);
   const OverlayOptions& overlayOptions() const { return options_; }
   void setWindowLevel(const WindowLevel& wl);

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include <QFont>
+
 namespace nephro::widgets {
 
 LabelTableModel::LabelTableModel(WorkspaceModel* workspace, QObject* parent)
@@ -12,6 +14,12 @@ LabelTableModel::LabelTableModel(WorkspaceModel* workspace, QObject* parent)
   connect(workspace, &WorkspaceModel::layersChanged, this, &LabelTableModel::rebuild);
   connect(workspace, &WorkspaceModel::labelDisplayChanged, this,
           &LabelTableModel::onLabelDisplayChanged);
+  // Which copy of a structure is drawn depends on every layer's state.
+  auto allRows = [this] {
+    if (!rows_.empty()) emit dataChanged(index(0, 0), index(int(rows_.size()) - 1, ColumnCount - 1));
+  };
+  connect(workspace, &WorkspaceModel::drawnCopiesChanged, this, allRows);
+  connect(workspace, &WorkspaceModel::layerVisibilityChanged, this, allRows);
   connect(workspace, &WorkspaceModel::voxelCountsChanged, this, [this](int layerId) {
     for (size_t i = 0; i < rows_.size(); ++i)
       if (rows_[i].layerId == layerId)
@@ -47,7 +55,39 @@ int LabelTableModel::rowOf(int layerId, int value) const {
 
 void LabelTableModel::onLabelDisplayChanged(int layerId, int value) {
   const int row = rowOf(layerId, value);
-  if (row >= 0) emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+  if (row < 0) return;
+  if (otherCopies(row) > 0 && !rows_.empty())
+    emit dataChanged(index(0, 0), index(int(rows_.size()) - 1, ColumnCount - 1));
+  else
+    emit dataChanged(index(row, 0), index(row, ColumnCount - 1));
+}
+
+int LabelTableModel::otherCopies(int row) const {
+  if (!workspace_ || row < 0 || row >= int(rows_.size())) return 0;
+  return workspace_->otherCopies(rows_[size_t(row)].layerId, rows_[size_t(row)].value);
+}
+
+bool LabelTableModel::isChosenCopy(int row) const {
+  if (!workspace_ || row < 0 || row >= int(rows_.size())) return false;
+  const Layer* layer = workspace_->layer(rows_[size_t(row)].layerId);
+  const LabelEntry* e = layer ? layer->table.find(rows_[size_t(row)].value) : nullptr;
+  return e && workspace_->chosenCopy(e->name) == layer->id;
+}
+
+void LabelTableModel::drawCopy(int row, bool newest) {
+  if (!workspace_ || row < 0 || row >= int(rows_.size())) return;
+  const Row r = rows_[size_t(row)];
+  const Layer* layer = workspace_->layer(r.layerId);
+  const LabelEntry* e = layer ? layer->table.find(r.value) : nullptr;
+  if (!e) return;
+  const std::string name = e->name;
+  // A hidden copy is shown when chosen, so the choice shows at once.
+  if (!newest) {
+    if (!layer->visible) workspace_->setLayerVisible(r.layerId, true);
+    if (const LabelDisplay* d = workspace_->labelDisplay(r.layerId, r.value); d && !d->visible)
+      workspace_->setLabelVisible(r.layerId, r.value, true);
+  }
+  workspace_->setDrawnCopy(name, newest ? 0 : r.layerId);
 }
 
 int LabelTableModel::rowCount(const QModelIndex& parent) const {
@@ -68,6 +108,26 @@ QVariant LabelTableModel::data(const QModelIndex& index, int role) const {
   if (!entry || !display) return {};
   if (role == LayerIdRole) return r.layerId;
   if (role == LabelValueRole) return r.value;
+  if (role == DrawnRole) return workspace_->isDrawn(r.layerId, r.value);
+  if (role == CopiesRole) return workspace_->otherCopies(r.layerId, r.value) + 1;
+  // Several layers carry this structure: the drawn copy in bold, the others in grey italics.
+  if ((role == Qt::FontRole || role == Qt::ForegroundRole || role == Qt::ToolTipRole) &&
+      (index.column() == Name || index.column() == LayerName) && workspace_->otherCopies(r.layerId, r.value) > 0) {
+    const bool drawn = workspace_->isDrawn(r.layerId, r.value);
+    if (role == Qt::FontRole) {
+      QFont f;
+      f.setBold(drawn);
+      f.setItalic(!drawn);
+      return f;
+    }
+    if (role == Qt::ForegroundRole) return drawn ? QVariant() : QVariant(QColor(140, 140, 140));
+    const int by = workspace_->shadowedBy(r.layerId, r.value);
+    const Layer* other = by ? workspace_->layer(by) : nullptr;
+    const QString chosen = workspace_->chosenCopy(entry->name) == r.layerId ? tr(" (chosen)") : QString();
+    if (drawn) return tr("This layer's copy is drawn%1; right-click another row to draw its copy").arg(chosen);
+    if (other) return tr("Not drawn: %1's copy is; right-click ▸ Draw this copy").arg(other->name);
+    return tr("Not drawn (hidden)");
+  }
 
   switch (index.column()) {
     case Visible:

@@ -3,6 +3,7 @@
 #include <QColorDialog>
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QMenu>
 #include <QPainter>
 #include <QSpinBox>
 #include <QStyledItemDelegate>
@@ -67,6 +68,30 @@ LabelTableView::LabelTableView(QWidget* parent) : QTableView(parent) {
   verticalHeader()->setDefaultSectionSize(22);
   horizontalHeader()->setHighlightSections(false);
   connect(this, &QTableView::doubleClicked, this, &LabelTableView::onDoubleClicked);
+  setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(this, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+    const QModelIndex index = indexAt(pos);
+    if (!index.isValid()) return;
+    if (QMenu* menu = rowMenu(index.row(), this)) {
+      menu->exec(viewport()->mapToGlobal(pos));
+      delete menu;
+    }
+  });
+}
+
+QMenu* LabelTableView::rowMenu(int row, QWidget* parent) {
+  if (!model_ || row < 0 || row >= model_->rowCount() || model_->otherCopies(row) == 0) return nullptr;
+  auto* menu = new QMenu(parent);
+  QAction* draw = menu->addAction(tr("Draw this copy"));
+  draw->setObjectName("drawThisCopy");
+  draw->setCheckable(true);
+  draw->setChecked(model_->isChosenCopy(row));
+  draw->setToolTip(tr("The views draw this layer's copy of the structure, not the newest"));
+  connect(draw, &QAction::triggered, this, [this, row] { model_->drawCopy(row); });
+  QAction* newest = menu->addAction(tr("Draw the newest copy"));
+  newest->setObjectName("drawNewestCopy");
+  connect(newest, &QAction::triggered, this, [this, row] { model_->drawCopy(row, true); });
+  return menu;
 }
 
 void LabelTableView::setLabelModel(LabelTableModel* model) {

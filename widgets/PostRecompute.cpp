@@ -324,6 +324,14 @@ PostRunResult runPostStep(PostStep step, const PostInputs& in, const std::map<st
         std::snprintf(line, sizeof line, "  %s around %s: %.1f mm", l.fat.c_str(), l.part.c_str(), l.distanceMm);
         out.log.push_back(line);
       }
+      double islandMl = 0;
+      for (const post::KidneyIsland& i : r.removedIslands) islandMl += i.volumeMl;
+      std::snprintf(line, sizeof line, "  kidney islands removed first: %zu (%.1f mL)", r.removedIslands.size(), islandMl);
+      out.log.push_back(line);
+      for (const post::KidneyIsland& i : r.removedIslands) {
+        std::snprintf(line, sizeof line, "    %s island %.2f mL", i.label.c_str(), i.volumeMl);
+        out.log.push_back(line);
+      }
       break;
     }
     case PostStep::Sample: {

@@ -128,6 +128,7 @@ WorkspaceState readWorkspace(const QString& folder) {
       ls.visible = lab.value("visible").toBool(true);
       l.labels.push_back(ls);
     }
+    for (const QJsonValue name : lo.value("drawn_copies").toArray()) l.drawnCopies << name.toString();
     st.layers.push_back(l);
   }
   const QJsonObject wl = o.value("window_level").toObject();
@@ -180,6 +181,7 @@ void writeWorkspace(const QString& folder, const WorkspaceState& st) {
                                 {"opacity", ls.opacity},
                                 {"visible", ls.visible}});
     lo["labels"] = labels;
+    if (!l.drawnCopies.isEmpty()) lo["drawn_copies"] = QJsonArray::fromStringList(l.drawnCopies);
     layers.append(lo);
   }
   o["layers"] = layers;

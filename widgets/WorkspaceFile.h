@@ -9,6 +9,7 @@
 #include <QColor>
 #include <QMap>
 #include <QString>
+#include <QStringList>
 #include <array>
 #include <vector>
 
@@ -27,6 +28,9 @@ struct WorkspaceLayerState {
   QString phase;  // "A", "P", "D" or empty
   bool visible = true;
   std::vector<WorkspaceLabelState> labels;  // empty: the label table's colours
+  // Structures (label names) whose copy in this layer the views draw although
+  // other layers carry them too.
+  QStringList drawnCopies;
 };
 
 struct WorkspaceCamera {

@@ -151,8 +151,17 @@ void WorkspaceModel::removeLayer(int id) {
       std::find_if(layers_.begin(), layers_.end(), [&](const Layer& l) { return l.id == id; });
   if (it == layers_.end()) return;
   layers_.erase(it);
+  bool choiceDropped = false;
+  for (auto c = chosenCopies_.begin(); c != chosenCopies_.end();)
+    if (c->second == id) {
+      c = chosenCopies_.erase(c);
+      choiceDropped = true;
+    } else {
+      ++c;
+    }
   emit meshesCleared(id);
   emit layersChanged();
+  if (choiceDropped) emit drawnCopiesChanged();
 }
 
 bool WorkspaceModel::replaceLayerMask(int id, const Volume& mask, const LabelTable& table,
@@ -262,10 +271,73 @@ void WorkspaceModel::clearMeshes(int layerId) {
 void WorkspaceModel::clear() {
   for (const Layer& l : layers_) emit meshesCleared(l.id);
   layers_.clear();
+  chosenCopies_.clear();
   for (auto& p : phases_) p = PhaseSlot{};
   current_ = Phase::Arterial;
   emit layersChanged();
   emit phasesChanged();
+}
+
+void WorkspaceModel::setDrawnCopy(const std::string& name, int layerId) {
+  const int before = chosenCopy(name);
+  if (layerId == 0 || !layer(layerId) || !layer(layerId)->table.findByName(name))
+    chosenCopies_.erase(name);
+  else
+    chosenCopies_[name] = layerId;
+  if (chosenCopy(name) != before) emit drawnCopiesChanged();
+}
+
+int WorkspaceModel::chosenCopy(const std::string& name) const {
+  auto it = chosenCopies_.find(name);
+  return it == chosenCopies_.end() ? 0 : it->second;
+}
+
+namespace {
+
+// The layer shows its label of this name (visible layer and label, voxels present).
+bool showsLabel(const Layer& l, const std::string& name) {
+  const LabelEntry* e = l.table.findByName(name);
+  if (!l.visible || !e || l.voxelCount(e->value) == 0) return false;
+  auto d = l.display.find(e->value);
+  return d != l.display.end() && d->second.visible;
+}
+
+}  // namespace
+
+int WorkspaceModel::shadowedBy(int layerId, int value) const {
+  const Layer* own = layer(layerId);
+  const LabelEntry* entry = own ? own->table.find(value) : nullptr;
+  if (!entry) return 0;
+  // The chosen copy wins while it shows; else a later layer that shows it.
+  const int chosen = chosenCopy(entry->name);
+  if (chosen == layerId && showsLabel(*own, entry->name)) return 0;
+  if (const Layer* c = chosen ? layer(chosen) : nullptr; c && showsLabel(*c, entry->name)) return chosen;
+  // The newest later layer that shows it is the one drawn.
+  bool after = false;
+  int newest = 0;
+  for (const Layer& l : layers_) {
+    if (l.id == layerId) {
+      after = true;
+      continue;
+    }
+    if (after && showsLabel(l, entry->name)) newest = l.id;
+  }
+  return newest;
+}
+
+bool WorkspaceModel::isDrawn(int layerId, int value) const {
+  const Layer* l = layer(layerId);
+  const LabelDisplay* d = labelDisplay(layerId, value);
+  return l && d && l->visible && d->visible && shadowedBy(layerId, value) == 0;
+}
+
+int WorkspaceModel::otherCopies(int layerId, int value) const {
+  const Layer* own = layer(layerId);
+  const LabelEntry* entry = own ? own->table.find(value) : nullptr;
+  if (!entry) return 0;
+  int n = 0;
+  for (const Layer& l : layers_) n += l.id != layerId && l.table.findByName(entry->name);
+  return n;
 }
 
 bool WorkspaceModel::empty() const {

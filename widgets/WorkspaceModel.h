@@ -88,6 +88,20 @@ class WorkspaceModel : public QObject {
   // label value (keeping the views' shared voxels) and tells the label table.
   void addVoxelCounts(int layerId, const std::map<int, int64_t>& deltas);
 
+  // Overlapping structures: when several visible layers carry a label of the
+  // same name (two models' kidney_left), the views draw one copy: the chosen
+  // layer's while it is visible with that label shown, else the newest such
+  // layer's. A removed layer's choice falls back to the newest.
+  void setDrawnCopy(const std::string& name, int layerId);  // layerId 0: the newest
+  int chosenCopy(const std::string& name) const;            // 0 when none is chosen
+  const std::map<std::string, int>& chosenCopies() const { return chosenCopies_; }
+  // The layer whose copy of this label is drawn instead (0 when none).
+  int shadowedBy(int layerId, int value) const;
+  // Whether the views draw this label of this layer now.
+  bool isDrawn(int layerId, int value) const;
+  // Layers other than this one that carry a label of this one's name.
+  int otherCopies(int layerId, int value) const;
+
   // Meshes of a layer's labels (LPS).
   void setMesh(int layerId, const LabelMesh& mesh);
   void clearMeshes(int layerId);
@@ -105,6 +119,7 @@ class WorkspaceModel : public QObject {
   void meshAdded(int layerId, int value);
   void meshesCleared(int layerId);
   void voxelCountsChanged(int layerId);
+  void drawnCopiesChanged();
 
  private:
   Layer* findLayer(int id);
@@ -117,6 +132,7 @@ class WorkspaceModel : public QObject {
   Phase current_ = Phase::Arterial;
   std::vector<Layer> layers_;
   int nextLayerId_ = 1;
+  std::map<std::string, int> chosenCopies_;  // label name -> layer id
 };
 
 // A label's opacity when its layer arrives: large context structures (body fat,

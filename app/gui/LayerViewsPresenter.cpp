@@ -14,6 +14,7 @@ LayerViewsPresenter::LayerViewsPresenter(widgets::WorkspaceModel* workspace,
   connect(workspace_, &W::layersChanged, this, refresh);
   connect(workspace_, &W::layerVisibilityChanged, this, refresh);
   connect(workspace_, &W::labelDisplayChanged, this, refresh);
+  connect(workspace_, &W::drawnCopiesChanged, this, refresh);
   connect(workspace_, &W::meshAdded, this, &LayerViewsPresenter::onMeshAdded);
   connect(workspace_, &W::meshesCleared, this,
           [this](int layerId) { meshView_->removeMeshesWithPrefix(QString("%1:").arg(layerId)); });
@@ -24,29 +25,11 @@ QString LayerViewsPresenter::meshKey(int layerId, int value) {
 }
 
 int LayerViewsPresenter::shadowedBy(int layerId, int value) const {
-  const widgets::Layer* layer = workspace_->layer(layerId);
-  const LabelEntry* entry = layer ? layer->table.find(value) : nullptr;
-  if (!entry) return 0;
-  // Layers are in the order they arrived: a later visible one with the same structure wins.
-  bool after = false;
-  for (const widgets::Layer& l : workspace_->layers()) {
-    if (l.id == layerId) {
-      after = true;
-      continue;
-    }
-    if (!after || !l.visible) continue;
-    const auto v = l.table.valueOf(entry->name);
-    if (!v || l.voxelCount(*v) == 0) continue;
-    const widgets::LabelDisplay* d = workspace_->labelDisplay(l.id, *v);
-    if (d && d->visible) return l.id;
-  }
-  return 0;
+  return workspace_->shadowedBy(layerId, value);
 }
 
 bool LayerViewsPresenter::isDrawn(int layerId, int value) const {
-  const widgets::Layer* layer = workspace_->layer(layerId);
-  const widgets::LabelDisplay* d = workspace_->labelDisplay(layerId, value);
-  return layer && d && layer->visible && d->visible && shadowedBy(layerId, value) == 0;
+  return workspace_->isDrawn(layerId, value);
 }
 
 void LayerViewsPresenter::refreshOverlays() {

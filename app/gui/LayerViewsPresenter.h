@@ -1,7 +1,8 @@
 #pragma once
 // Keeps the slice overlays and the 3D meshes in step with the workspace's
 // layers and their display state. When several visible layers carry the same
-// structure (two models' kidney_left), only the newest one is drawn, so the
+// structure (two models' kidney_left), only one copy is drawn (the one chosen
+// in the label table, else the newest; WorkspaceModel::shadowedBy), so the
 // views never show two kidneys on top of each other; hiding that layer (or
 // that label in it) brings the next one back.
 #include <QObject>

@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 #include <QDir>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QMenu>
@@ -16,6 +17,8 @@
 #include "image/VolumeIO.h"
 #include "widgets/LayerExport.h"
 #include "widgets/StudyFiles.h"
+#include "widgets/edit/EditPresenter.h"
+#include "widgets/edit/ReviewPanel.h"
 
 namespace nephro::gui {
 
@@ -47,6 +50,7 @@ WorkspacePresenter::WorkspacePresenter(MainWindow* window) : QObject(window), wi
   });
   connect(ws, &widgets::WorkspaceModel::labelDisplayChanged, this, &WorkspacePresenter::markDirty);
   connect(ws, &widgets::WorkspaceModel::layerVisibilityChanged, this, &WorkspacePresenter::markDirty);
+  connect(ws, &widgets::WorkspaceModel::drawnCopiesChanged, this, &WorkspacePresenter::markDirty);
 }
 
 WorkspacePresenter::~WorkspacePresenter() = default;
@@ -106,6 +110,8 @@ WorkspaceState WorkspacePresenter::captureState() const {
     ls.phase = l.phase;
     ls.visible = l.visible;
     for (const auto& [value, d] : l.display) ls.labels.push_back({value, d.color, d.opacity, d.visible});
+    for (const auto& [name, layerId] : ws->chosenCopies())
+      if (layerId == l.id) ls.drawnCopies << QString::fromStdString(name);
     st.layers.push_back(ls);
   }
   st.hasWindowLevel = true;
@@ -157,6 +163,7 @@ bool WorkspacePresenter::saveTo(const QString& target) {
       writeFileAtomically(tx.stage(sidecar), widgets::displayedTable(l).toJson());
       written.emplace_back(l.id, path);
     }
+    copyReviewState(tx, folder);
     tx.commit();
     for (const auto& [id, path] : written) {
       const bool wasRestoring = restoring_;
@@ -172,11 +179,32 @@ bool WorkspacePresenter::saveTo(const QString& target) {
   }
   folder_ = folder;
   dirty_ = false;
+  if (widgets::ReviewPanel* review = reviewPanel(); review && (review->showsWorkspace() || review->folder().isEmpty()))
+    review->showWorkspace(folder);
   window_->preferences().addRecentWorkspace(folder);
   updateRecentMenu();
   window_->jobPanel()->log(tr("Workspace saved to %1").arg(folder));
   emit saved(folder);
   return true;
+}
+
+widgets::ReviewPanel* WorkspacePresenter::reviewPanel() const {
+  return window_->editPresenter() ? window_->editPresenter()->reviewPanel() : nullptr;
+}
+
+void WorkspacePresenter::copyReviewState(OutputTransaction& tx, const QString& folder) const {
+  // The review state of the case the Review panel shows (the workspace's own,
+  // or a case of an output folder under review) goes with the workspace.
+  const widgets::ReviewPanel* review = reviewPanel();
+  const auto current = review ? review->currentCase() : std::nullopt;
+  if (!current) return;
+  const QString from =
+      QDir(QString::fromStdString(review->cases()[*current].folder)).absoluteFilePath(edit::kReviewFileName);
+  const QString to = QDir(folder).absoluteFilePath(edit::kReviewFileName);
+  if (from == to || !QFileInfo::exists(from)) return;
+  QFile f(from);
+  if (!f.open(QIODevice::ReadOnly)) throw inputError(from.toStdString(), "cannot be read");
+  writeFileAtomically(tx.stage(to.toStdString()), f.readAll().toStdString());
 }
 
 void WorkspacePresenter::openDialog() {
@@ -260,12 +288,15 @@ void WorkspacePresenter::apply(const WorkspaceState& state, const std::vector<Lo
       ws->setLabelVisible(id, label.value, label.visible);
     }
     ws->setLayerVisible(id, l.state.visible);
+    for (const QString& name : l.state.drawnCopies) ws->setDrawnCopy(name.toStdString(), id);
     savedMasks_[id] = ws->layer(id)->mask.raw();
     window_->buildMeshes(id);
   }
   restoring_ = false;
   dirty_ = false;
   folder_ = folder;
+  // The workspace's review state (review.json) in the Review panel.
+  if (widgets::ReviewPanel* review = reviewPanel()) review->showWorkspace(folder);
   window_->preferences().addRecentWorkspace(folder);
   updateRecentMenu();
   window_->jobPanel()->log(tr("Workspace %1: %2 phase(s), %3 layer(s)").arg(folder).arg(phases.size()).arg(layers.size()));

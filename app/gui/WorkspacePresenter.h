@@ -5,7 +5,9 @@
 // unsaved layers are dropped or a running job is cut short. What a save
 // writes: every layer without a file of its own (post-processing results,
 // corrected masks) into FOLDER/layers/, then workspace.json (phases, layers
-// with visibility, opacity and colour, window/level, camera, layout).
+// with visibility, opacity and colour, the drawn copy of overlapping
+// structures, window/level, camera, layout) and the review state shown in the
+// Review panel (review.json), which opening the workspace shows again.
 #include <QObject>
 #include <QString>
 #include <QTemporaryDir>
@@ -18,6 +20,13 @@
 #include "widgets/WorkspaceFile.h"
 
 class QMenu;
+
+namespace nephro {
+class OutputTransaction;
+}
+namespace nephro::widgets {
+class ReviewPanel;
+}
 
 namespace nephro::gui {
 
@@ -76,6 +85,9 @@ class WorkspacePresenter : public QObject {
   void apply(const widgets::WorkspaceState& state, const std::vector<LoadedLayer>& layers,
              const std::map<QString, Volume>& phases, const QString& folder);
   void updateRecentMenu();
+  widgets::ReviewPanel* reviewPanel() const;
+  // Stages the Review panel's current case's review.json as FOLDER/review.json.
+  void copyReviewState(OutputTransaction& tx, const QString& folder) const;
   void markDirty();
   bool ask(const QString& title, const QString& text, bool offerSave, Answer* answer);
 

@@ -32,6 +32,12 @@ const std::vector<ParameterInfo>& FatParameters::describe() {
       {"working-spacing-mm", "Working spacing",
        "Grid spacing of the distance map and closing (0 = the mask's)", ParameterKind::Number, 0.0,
        5.0, 2.0, 0.25, "mm"},
+      {"min-kidney-island-ml", "Kidney islands below",
+       "Pieces of a kidney label smaller than this, far from its kidneys, are ignored (0 = keep all)",
+       ParameterKind::Number, 0.0, 50.0, 5.0, 0.5, "mL"},
+      {"kidney-island-distance-mm", "Kidney islands farther than",
+       "Distance from the kidney label's largest piece (or any piece of the island volume) beyond which a small piece is an island",
+       ParameterKind::Number, 0.0, 200.0, 20.0, 1.0, "mm"},
   };
   return list;
 }
@@ -42,6 +48,8 @@ bool FatParameters::set(const std::string& key, double value) {
   else if (key == "hu-max") huMax = value;
   else if (key == "closing-radius-mm") closingRadiusMm = value;
   else if (key == "working-spacing-mm") workingSpacingMm = value;
+  else if (key == "min-kidney-island-ml") minKidneyIslandMl = value;
+  else if (key == "kidney-island-distance-mm") kidneyIslandDistanceMm = value;
   else return false;
   return true;
 }
@@ -52,6 +60,8 @@ double FatParameters::get(const std::string& key) const {
   if (key == "hu-max") return huMax;
   if (key == "closing-radius-mm") return closingRadiusMm;
   if (key == "working-spacing-mm") return workingSpacingMm;
+  if (key == "min-kidney-island-ml") return minKidneyIslandMl;
+  if (key == "kidney-island-distance-mm") return kidneyIslandDistanceMm;
   throw usageError("unknown fat parameter '" + key + "'");
 }
 
@@ -121,7 +131,9 @@ struct PreparedFat::State {
   double padMm = 0;
   double workingSpacingMm = 0;
   std::vector<int> excludedParameter;
+  double minIslandMl = 0, islandDistanceMm = 0;
   bool withCt = false;
+  std::vector<KidneyIsland> removedIslands;
 
   Geometry maskGeometry;
   std::vector<Side> sides;
@@ -145,7 +157,8 @@ double fatRegionPadMm(const FatParameters& p) { return regionPadMm(p); }
 
 bool PreparedFat::validFor(const FatParameters& p) const {
   return state_ && state_->workingSpacingMm == p.workingSpacingMm && state_->excludedParameter == p.excludedLabels &&
-         regionPadMm(p) == state_->padMm;
+         regionPadMm(p) == state_->padMm && state_->minIslandMl == p.minKidneyIslandMl &&
+         state_->islandDistanceMm == p.kidneyIslandDistanceMm;
 }
 
 PreparedFat prepareFat(const Volume& mask, const LabelTable& table, const Volume* ct, const FatParameters& p,
@@ -157,6 +170,8 @@ PreparedFat prepareFat(const Volume& mask, const LabelTable& table, const Volume
   st->padMm = regionPadMm(p);
   st->workingSpacingMm = p.workingSpacingMm;
   st->excludedParameter = p.excludedLabels;
+  st->minIslandMl = p.minKidneyIslandMl;
+  st->islandDistanceMm = p.kidneyIslandDistanceMm;
   st->withCt = ct != nullptr;
   st->maskGeometry = mask.geometry();
 
@@ -172,6 +187,12 @@ PreparedFat prepareFat(const Volume& mask, const LabelTable& table, const Volume
   }
   if (sides.empty())
     throw inputError(maskName, "has no kidney label (kidney_left, kidney_right or kidney): perirenal fat needs one");
+  // Small kidney pieces far from their kidney are no kidney here.
+  std::vector<KidneyLabel> kidneys;
+  for (const Side& s : sides) kidneys.push_back({table.find(s.kidneyValue)->name, s.kidneyValue});
+  KidneyIslandRemoval islands = removeKidneyIslands(mask, kidneys, p.minKidneyIslandMl, p.kidneyIslandDistanceMm);
+  st->removedIslands = islands.removed;
+  const Volume& cleaned = islands.mask.empty() ? mask : islands.mask;
   const std::vector<int> tumor = presentValues(table, "tumor", present);
   const std::vector<int> fatValues = table.valuesMatching("perirenal_fat");
   std::vector<int>& excluded = st->excluded;
@@ -193,8 +214,8 @@ PreparedFat prepareFat(const Volume& mask, const LabelTable& table, const Volume
   }
 
   // The region around the kidneys, wide enough for the band and the closing.
-  st->box = padBoxMm(boundingBox(mask, objectValues), st->padMm, mask.geometry());
-  const Volume maskC = crop(mask, st->box);
+  st->box = padBoxMm(boundingBox(cleaned, objectValues), st->padMm, mask.geometry());
+  const Volume maskC = crop(cleaned, st->box);
   st->fine = maskC.geometry();
   st->work = workingGrid(st->fine, p.workingSpacingMm);
   const Geometry& work = st->work;
@@ -464,6 +485,7 @@ FatResult computePerirenalFat(const PreparedFat& prepared, const FatParameters& 
   for (size_t s = 0; s < sides.size(); ++s)
     for (size_t q = 0; q < limit[s].size(); ++q)
       result.limitsMm.push_back({sides[s].fatName, q == 0 ? "kidney" : "tumor", limit[s][q]});
+  result.removedIslands = st.removedIslands;
   progress.report(1.0, "perirenal fat: done");
   return result;
 }

@@ -12,6 +12,7 @@
 #include "common/Progress.h"
 #include "image/Volume.h"
 #include "labels/LabelTable.h"
+#include "post/KidneyIslands.h"
 #include "post/Parameters.h"
 
 namespace nephro::post {
@@ -26,6 +27,11 @@ struct FatParameters {
   std::vector<int> excludedLabels;
   double closingRadiusMm = 3.0;   // fills noise holes in the HU-thresholded fat
   double workingSpacingMm = 2.0;  // grid of the distance map and the closing (0 = the mask's)
+  // Pieces of a kidney label smaller than this and farther than the distance
+  // below from the label's main pieces (its largest, and any piece of at
+  // least that volume) are no kidney for the fat (0 = keep all).
+  double minKidneyIslandMl = 5.0;
+  double kidneyIslandDistanceMm = 20.0;
 
   static const std::vector<ParameterInfo>& describe();
   // Sets a numeric parameter by key; false when the key is unknown.
@@ -46,6 +52,7 @@ struct FatResult {
     double distanceMm;
   };
   std::vector<Limit> limitsMm;
+  std::vector<KidneyIsland> removedIslands;  // kidney islands the fat ignored
 };
 
 // The part of the fat computation that does not depend on the HU window nor,
@@ -61,7 +68,7 @@ class PreparedFat {
   PreparedFat() = default;
   bool empty() const { return !state_; }
   // Whether this preparation serves `parameters`: the same working spacing,
-  // excluded labels and region (whose pad, from the distance and the closing
+  // excluded labels, kidney-island limits and region (whose pad, from the distance and the closing
   // radius, is rounded up to 5 mm, so small moves keep it).
   bool validFor(const FatParameters& parameters) const;
   struct State;

@@ -145,9 +145,22 @@ PostStepOutcome runPostStep(const PostStepRequest& request, const Volume& mask, 
       j["volumeMl"] = r.volumeMl;
       j["excludedLabels"] = r.excludedLabels;
       for (const auto& l : r.limitsMm) j["limits"].push_back({{"fat", l.fat}, {"around", l.part}, {"distanceMm", l.distanceMm}});
+      j["kidneyIslandsRemoved"] = r.removedIslands.size();
+      double islandMl = 0;
+      for (const KidneyIsland& i : r.removedIslands) {
+        islandMl += i.volumeMl;
+        nlohmann::json island = {{"label", i.label}, {"volumeMl", i.volumeMl},
+                                 {"centreMm", {i.centreMm[0], i.centreMm[1], i.centreMm[2]}}};
+        if (std::isfinite(i.distanceMm)) island["distanceMm"] = i.distanceMm;
+        j["kidneyIslands"].push_back(island);
+      }
+      j["kidneyIslandsRemovedMl"] = islandMl;
       out.reportJson = j.dump(2);
       std::snprintf(line, sizeof line, "perirenal fat %.1f mL%s", r.volumeMl, ct ? "" : " (no CT: distance and labels only)");
       out.summary = line;
+      std::snprintf(line, sizeof line, "; %zu kidney island%s (%.1f mL) removed first", r.removedIslands.size(),
+                    r.removedIslands.size() == 1 ? "" : "s", islandMl);
+      out.summary += line;
       break;
     }
     case PostStep::Sample: {

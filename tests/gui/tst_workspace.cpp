@@ -14,6 +14,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLineEdit>
 #include <QProcess>
 #include <QSurfaceFormat>
 #include <QtTest>
@@ -29,6 +30,8 @@
 #include "phantom/Phantom.h"
 #include "widgets/ErrorBanner.h"
 #include "widgets/WorkspaceFile.h"
+#include "widgets/edit/EditPresenter.h"
+#include "widgets/edit/ReviewPanel.h"
 
 using namespace nephro;
 namespace pl = phantom_label;
@@ -170,6 +173,16 @@ void WorkspaceTest::saveAndOpenRoundTrip() {
     ws->setLabelColor(reference, pl::Tumor, QColor("#12ab34"));
     window.setWindowLevel({420, 55});
     window.setViewLayout(widgets::ViewLayout::Grid2x2);
+    // The vessel layer's kidney_left is drawn, not the newer reference mask's.
+    const int vesselId = ws->layers().front().id;
+    ws->setDrawnCopy("kidney_left", vesselId);
+    QVERIFY(ws->isDrawn(vesselId, *ws->layers().front().table.valueOf("kidney_left")));
+    QVERIFY(!ws->isDrawn(reference, pl::KidneyLeft));
+    // The review state of the workspace, set in the Review panel.
+    widgets::ReviewPanel* review = window.editPresenter()->reviewPanel();
+    QVERIFY(review->showsWorkspace());
+    review->findChild<QLineEdit*>("reviewerName")->setText("Dr Round");
+    QVERIFY(review->setStatus(edit::ReviewStatus::NeedsFix, "lower pole of the left kidney"));
     camera = window.meshView()->camera();
     camera.position = {camera.focalPoint[0] + 300, camera.focalPoint[1] - 200, camera.focalPoint[2] + 100};
     window.meshView()->setCamera(camera);
@@ -182,6 +195,7 @@ void WorkspaceTest::saveAndOpenRoundTrip() {
     QVERIFY(QFileInfo::exists(folder + "/layers/post_fat.nii.gz"));
     QVERIFY(QFileInfo::exists(folder + "/layers/post_fat.json"));
     QVERIFY(QDir(folder).entryList({"*.tmp*", ".*tmp*"}, QDir::Files | QDir::Hidden).isEmpty());
+    QVERIFY(QFileInfo::exists(folder + "/review.json"));
   }
   gui::MainWindow window(prefs(dir_, "c.ini"));
   window.show();
@@ -210,7 +224,46 @@ void WorkspaceTest::saveAndOpenRoundTrip() {
     QVERIFY(std::abs(c.position[size_t(i)] - camera.position[size_t(i)]) < 1e-3);
     QVERIFY(std::abs(c.focalPoint[size_t(i)] - camera.focalPoint[size_t(i)]) < 1e-3);
   }
+  // The drawn copy of the overlapping kidney_left, and the review state in the Review panel.
+  QCOMPARE(ws->chosenCopy("kidney_left"), ws->layers()[0].id);
+  QVERIFY(ws->isDrawn(ws->layers()[0].id, *ws->layers()[0].table.valueOf("kidney_left")));
+  QVERIFY(!ws->isDrawn(ref, pl::KidneyLeft));
+  // The views follow: the vessel layer's kidney overlay and mesh are drawn, the reference's are not.
+  const int vesselKidney = *ws->layers()[0].table.valueOf("kidney_left");
+  auto overlayDrawn = [&](size_t layerIndex, int value) {
+    const auto& overlays = window.sliceView(viewers::SliceAxis::Axial)->overlays();
+    return layerIndex < overlays.size() && size_t(value) < overlays[layerIndex].styles.size() &&
+           overlays[layerIndex].styles[size_t(value)].visible;
+  };
+  QVERIFY(overlayDrawn(0, vesselKidney));
+  QVERIFY(!overlayDrawn(4, pl::KidneyLeft));
+  QVERIFY(overlayDrawn(4, pl::Spleen));
+  const QString vesselKey = QString("%1:%2").arg(ws->layers()[0].id).arg(vesselKidney);
+  const QString refKey = QString("%1:%2").arg(ref).arg(pl::KidneyLeft);
+  QTRY_VERIFY_WITH_TIMEOUT(window.meshView()->hasMesh(vesselKey) && window.meshView()->hasMesh(refKey), 30000);
+  QVERIFY(window.meshView()->meshVisible(vesselKey));
+  QVERIFY(!window.meshView()->meshVisible(refKey));
+  widgets::ReviewPanel* review = window.editPresenter()->reviewPanel();
+  QVERIFY(review->showsWorkspace());
+  QCOMPARE(review->folder(), QFileInfo(folder).absoluteFilePath());
+  QCOMPARE(int(review->cases().size()), 1);
+  QCOMPARE(review->cases()[0].review.status, edit::ReviewStatus::NeedsFix);
+  QCOMPARE(review->cases()[0].review.reviewer, std::string("Dr Round"));
+  QCOMPARE(review->cases()[0].review.comment, std::string("lower pole of the left kidney"));
+  QCOMPARE(review->findChild<QLineEdit*>("reviewComment")->text(), QString("lower pole of the left kidney"));
   QVERIFY(!window.workspacePresenter()->isDirty());
+  // A new state is written into the workspace, its history kept.
+  review->findChild<QLineEdit*>("reviewerName")->setText("Dr Round");
+  QVERIFY(review->setStatus(edit::ReviewStatus::Approved, "fixed"));
+  const edit::ReviewState st = edit::readReview(folder.toStdString());
+  QCOMPARE(st.current.status, edit::ReviewStatus::Approved);
+  QCOMPARE(int(st.history.size()), 1);
+  // Removing the chosen layer: the newest copy is drawn again.
+  ws->removeLayer(ws->layers()[0].id);
+  QCOMPARE(ws->chosenCopy("kidney_left"), 0);
+  QVERIFY(ws->isDrawn(ref, pl::KidneyLeft));
+  QVERIFY(window.meshView()->meshVisible(refKey));
+  QVERIFY(overlayDrawn(3, pl::KidneyLeft));
 }
 
 void WorkspaceTest::unsavedLayersPrompt() {

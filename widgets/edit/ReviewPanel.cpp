@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -131,6 +132,7 @@ bool ReviewPanel::openFolder(const QString& folder) {
     return false;
   }
   folder_ = folder;
+  workspaceMode_ = false;
   current_.reset();
   fillTable();
   int approved = 0;
@@ -139,8 +141,32 @@ bool ReviewPanel::openFolder(const QString& folder) {
   return true;
 }
 
+bool ReviewPanel::showWorkspace(const QString& folder) {
+  edit::ReviewCase c;
+  c.name = QFileInfo(folder).fileName().toStdString();
+  c.folder = folder.toStdString();
+  try {
+    c.review = edit::readReview(c.folder).current;
+  } catch (const std::exception& e) {
+    showMessage(QString::fromUtf8(e.what()), true);
+    return false;
+  }
+  cases_ = {c};
+  folder_ = folder;
+  workspaceMode_ = true;
+  current_ = 0;
+  fillTable();
+  comment_->setText(QString::fromStdString(c.review.comment));
+  showMessage(tr("Workspace %1: %2").arg(QString::fromStdString(c.name), statusText(c.review.status)), false);
+  return true;
+}
+
 void ReviewPanel::refresh() {
   if (folder_.isEmpty()) return;
+  if (workspaceMode_) {
+    showWorkspace(folder_);
+    return;
+  }
   const auto current = current_;
   try {
     cases_ = edit::listReviewCases(folder_.toStdString());

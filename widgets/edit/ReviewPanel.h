@@ -40,6 +40,12 @@ class ReviewPanel : public QWidget {
   bool setStatus(edit::ReviewStatus status, const QString& comment);
   // Lists the folder again (a corrected version became a case's newest mask).
   void refresh();
+  // The window's workspace folder as the one case under review: the state,
+  // reviewer and comment of its review.json are shown, and the state buttons
+  // write there. False (shown) for a malformed review.json.
+  bool showWorkspace(const QString& folder);
+  // Whether the panel shows a workspace (showWorkspace) rather than an output folder's cases.
+  bool showsWorkspace() const { return workspaceMode_; }
 
   QAction* openAction() const { return openAction_; }
   QAction* nextAction() const { return nextAction_; }
@@ -57,6 +63,7 @@ class ReviewPanel : public QWidget {
   QString folder_;
   std::vector<edit::ReviewCase> cases_;
   std::optional<size_t> current_;
+  bool workspaceMode_ = false;
   QTableWidget* table_ = nullptr;
   QLineEdit* reviewer_ = nullptr;
   QLineEdit* comment_ = nullptr;

@@ -90,6 +90,40 @@ class PostCli : public QObject {
     QVERIFY(readVolume(out).range().second == *table.valueOf("perirenal_fat_left"));
   }
 
+  void fatRemovesAFarKidneyIslandFirst() {
+    // The scene with a 0.03 mL piece of kidney 40 mm from the kidney.
+    Volume scene = readVolume(dir_ + "/mask.nii.gz");
+    const Geometry& g = scene.geometry();
+    for (int64_t k = 30; k < 35; ++k)
+      for (int64_t j = 30; j < 35; ++j)
+        for (int64_t i = 23; i < 28; ++i)
+          if ((i - 25) * (i - 25) + (j - 32) * (j - 32) + (k - 32) * (k - 32) <= 4) scene.data<uint8_t>()[g.offset(i, j, k)] = 1;
+    writeVolume(scene, dir_ + "/island.nii.gz");
+    schemaSubset({"kidney_left", "artery", "aorta"}).writeSidecar(dir_ + "/island.nii.gz");
+    struct Run {
+      std::string options;
+      int islands;
+    };
+    for (const Run& r : {Run{"", 1}, Run{" --min-kidney-island-ml 0", 0}, Run{" --kidney-island-distance-mm 60", 0}}) {
+      std::string log;
+      const std::string out = dir_ + "/island/fat.nii.gz";
+      const int rc = test::runNephro3d("post fat --mask " + dir_ + "/island.nii.gz --out " + out +
+                                           " --distance-mm 6 --working-spacing-mm 0" + r.options, &log);
+      QVERIFY2(rc == 0, log.c_str());
+      std::ifstream f(dir_ + "/island/fat_report.json");
+      const nlohmann::json report = nlohmann::json::parse(f);
+      QCOMPARE(report["kidneyIslandsRemoved"].get<int>(), r.islands);
+      QVERIFY2(log.find(std::to_string(r.islands) + " kidney island") != std::string::npos, log.c_str());
+      // Fat beside the island only where it was kept.
+      QCOMPARE(readVolume(out).valueAt(25, 32, 36) != 0, r.islands == 0);
+      if (r.islands) QVERIFY(report["kidneyIslandsRemovedMl"].get<double>() > 0.0);
+    }
+    std::string log;
+    QCOMPARE(test::runNephro3d("post fat --mask " + dir_ + "/island.nii.gz --out " + dir_ +
+                                   "/island/bad.nii.gz --min-kidney-island-ml 500", &log), 2);
+    QVERIFY2(log.find("--min-kidney-island-ml") != std::string::npos, log.c_str());
+  }
+
   void badInputFailsCleanly() {
     struct Case {
       std::string args;

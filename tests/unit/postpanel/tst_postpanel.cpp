@@ -90,6 +90,7 @@ class PostPanelTest : public QObject {
   void parameterMoveReusesThePreparation_data();
   void parameterMoveReusesThePreparation();
   void sampleClampMoveMatchesAFreshRun();
+  void kidneyIslandMoveRemakesThePreparation();
 
  private:
   PhantomCase phantom_;
@@ -470,6 +471,49 @@ void PostPanelTest::sampleClampMoveMatchesAFreshRun() {
     QCOMPARE(moved.reportJson, expected.reportJson);
     QVERIFY(moved.reportJson != first.reportJson);
   }
+}
+
+
+// The kidney-island sliders change what the fat's preparation reads: a move
+// prepares afresh, the log counts the islands, and the result is the engine's.
+void PostPanelTest::kidneyIslandMoveRemakesThePreparation() {
+  // A 27-voxel piece of kidney_left in the grid's corner furthest from the kidneys.
+  Volume mask = fatInput_.clone();
+  const Geometry& g = mask.geometry();
+  const Box kidneys = boundingBox(mask, {pl::KidneyLeft, pl::KidneyRight});
+  Index3 at{2, 2, 2};
+  for (int d = 0; d < 3; ++d)
+    at[d] = kidneys.begin[d] > g.size[d] - kidneys.end[d] ? 2 : g.size[d] - 3;
+  uint8_t* p = mask.data<uint8_t>();
+  for (int64_t k = -1; k <= 1; ++k)
+    for (int64_t j = -1; j <= 1; ++j)
+      for (int64_t i = -1; i <= 1; ++i) p[g.offset(at[0] + i, at[1] + j, at[2] + k)] = pl::KidneyLeft;
+  PostInputs in;
+  in.layerId = 1;
+  in.table = phantom_.table;
+  in.mask = mask;
+  PostRegionCache cache;
+  auto logHas = [](const PostRunResult& r, const QString& text) {
+    for (const std::string& line : r.log)
+      if (QString::fromStdString(line).contains(text)) return true;
+    return false;
+  };
+  const PostRunResult first = runPostStep(PostStep::Fat, in, {{"distance-mm", 8.0}}, {}, cache, MeshOptions{});
+  QVERIFY(logHas(first, "kidney islands removed first: 1"));
+  const PostRunResult kept =
+      runPostStep(PostStep::Fat, in, {{"distance-mm", 8.0}, {"min-kidney-island-ml", 0.0}}, {}, cache, MeshOptions{});
+  QVERIFY(!kept.timings.preparedCached);
+  QVERIFY(logHas(kept, "kidney islands removed first: 0"));
+  QVERIFY(!sameVoxels(kept.mask, first.mask));
+  post::FatParameters fp;
+  fp.distanceMm = 8.0;
+  fp.minKidneyIslandMl = 0.0;
+  QVERIFY(sameVoxels(kept.mask, post::computePerirenalFat(in.mask, in.table, nullptr, fp).fat));
+  // Back: prepared afresh again, the island gone from the fat.
+  const PostRunResult again = runPostStep(PostStep::Fat, in, {{"distance-mm", 8.0}}, {}, cache, MeshOptions{});
+  QVERIFY(!again.timings.preparedCached);
+  QVERIFY(sameVoxels(again.mask, first.mask));
+  QCOMPARE(again.mask.valueAt(at[0], at[1], at[2]), 0.0);
 }
 
 QTEST_MAIN(PostPanelTest)
