@@ -44,6 +44,22 @@ bool isKnownVr(const char* vr) {
   return false;
 }
 
+// The value representation GDCM's image reading expects of the attributes it
+// reads by type (it asserts on any other), for top-level elements.
+const char* expectedVr(uint32_t tag) {
+  switch (tag) {
+    case 0x00020002: case 0x00020003: case 0x00020010: case 0x00080016: case 0x00080018:
+    case 0x0020000D: case 0x0020000E: case 0x00200052: return "UI";
+    case 0x00180050: case 0x00180088: case 0x00200032: case 0x00200037: case 0x00280030:
+    case 0x00281050: case 0x00281051: case 0x00281052: case 0x00281053: return "DS";
+    case 0x00200013: case 0x00280008: return "IS";
+    case 0x00280004: return "CS";
+    case 0x00280002: case 0x00280006: case 0x00280010: case 0x00280011: case 0x00280100:
+    case 0x00280101: case 0x00280102: case 0x00280103: return "US";
+    default: return nullptr;
+  }
+}
+
 std::string trimValue(const unsigned char* p, size_t n) {
   std::string s(reinterpret_cast<const char*>(p), n);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
@@ -202,6 +218,21 @@ class Walker {
     } else {
       len = u32(pos + 4, be);
       header = 8;
+    }
+    if (stack_.empty()) {
+      const char* want = expectedVr(uint32_t(g) << 16 | e);
+      if (want && explicitVr && !(vr[0] == want[0] && vr[1] == want[1])) {
+        fail("has a damaged element " + hexTag(g, e) + " (value representation " + vr + ", " + want + " expected)");
+        return false;
+      }
+      if (want && want[0] == 'U' && want[1] == 'S' && len != 2) {
+        fail("has a damaged element " + hexTag(g, e) + " (" + std::to_string(len) + " bytes, 2 expected)");
+        return false;
+      }
+      if (g == 0x7FE0 && e == 0x0010 && explicitVr && !(vr[0] == 'O' && (vr[1] == 'B' || vr[1] == 'W'))) {
+        fail(std::string("has damaged pixel data (value representation ") + vr + ", OB or OW expected)");
+        return false;
+      }
     }
     pos += header;
     const bool pixelData = g == 0x7FE0 && e == 0x0010 && stack_.empty();
