@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
+#include <string>
 #include <vector>
 
 #include <fcntl.h>
@@ -295,8 +297,22 @@ class Walker {
       case 0x00280030: parseDecimals(text(), out_.pixelSpacing.data(), 2); break;
       case 0x00280010: out_.rows = us(); break;
       case 0x00280011: out_.columns = us(); break;
-      case 0x00280100: out_.bitsAllocated = us(); break;
-      case 0x00280002: out_.samplesPerPixel = us(); break;
+      case 0x00280100:
+        out_.bitsAllocated = us();
+        if (!oneOf(out_.bitsAllocated, {1, 8, 16, 32, 64})) badPixelModule("Bits Allocated", out_.bitsAllocated);
+        break;
+      case 0x00280101: bitsStored_ = us(); break;
+      case 0x00280102: highBit_ = us(); break;
+      case 0x00280002:
+        out_.samplesPerPixel = us();
+        if (!oneOf(out_.samplesPerPixel, {1, 3, 4})) badPixelModule("Samples per Pixel", out_.samplesPerPixel);
+        break;
+      case 0x00280006:
+        if (!oneOf(us(), {0, 1})) badPixelModule("Planar Configuration", us());
+        break;
+      case 0x00280103:
+        if (!oneOf(us(), {0, 1})) badPixelModule("Pixel Representation", us());
+        break;
       case 0x00280008: out_.frames = std::max(1, std::atoi(text().c_str())); break;
       case 0x7FE00010:
         out_.isImage = true;
@@ -306,6 +322,26 @@ class Walker {
     }
   }
 
+  static bool oneOf(int v, std::initializer_list<int> allowed) {
+    for (int a : allowed)
+      if (v == a) return true;
+    return false;
+  }
+  // PS3.3 C.7.6.3 values; GDCM asserts on others.
+  void badPixelModule(const char* name, int v) {
+    fail(std::string("has an invalid ") + name + " (" + std::to_string(v) + ")");
+  }
+
+ public:
+  // After the walk: Bits Stored and High Bit must fit in Bits Allocated.
+  void checkBits() {
+    if (bitsStored_ < 0 || out_.bitsAllocated <= 0) return;
+    if (bitsStored_ == 0 || bitsStored_ > out_.bitsAllocated) badPixelModule("Bits Stored", bitsStored_);
+    else if (highBit_ >= 0 && highBit_ >= out_.bitsAllocated) badPixelModule("High Bit", highBit_);
+  }
+
+ private:
+  int bitsStored_ = -1, highBit_ = -1;
   const unsigned char* d_;
   size_t n_;
   DicomFileScan& out_;
@@ -319,7 +355,11 @@ class Walker {
 DicomFileScan scanDicomBytes(const unsigned char* data, size_t size, const std::string& name) {
   DicomFileScan out;
   out.path = name;
-  Walker(data, size, out).run();
+  Walker walker(data, size, out);
+  walker.run();
+  walker.checkBits();
+  if (out.isDicom && out.isImage && out.problem.empty() && (out.rows <= 0 || out.columns <= 0))
+    out.problem = "has pixel data but no Rows or Columns";
   if (out.isDicom && out.isImage && out.problem.empty() && !out.encapsulated && out.rows > 0 && out.columns > 0) {
     const int64_t need = int64_t(out.rows) * out.columns * std::max(1, out.bitsAllocated / 8) *
                          std::max(1, out.samplesPerPixel) * std::max(1, out.frames);
